@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+// Hardware MFA token bridge and verifier. Layers (imports point down only):
+//   COpenSSL, CConstantTime  →  OTP  →  (TokenDevices, MFA, stores, MFAServer)  →  mfactl
+import PackageDescription
+
+let package = Package(
+    name: "mfa-bridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "OTP", targets: ["OTP"]),
+        .executable(name: "mfactl", targets: ["mfactl"]),
+        .executable(name: "otp-bench", targets: ["otp-bench"]),
+        .executable(name: "ct-harness", targets: ["ct-harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // liboath (oath-toolkit): only the benchmark links it, as the reference it is measured against.
+        .systemLibrary(
+            name: "CLibOath",
+            pkgConfig: "liboath",
+            providers: [.apt(["liboath-dev"])]
+        ),
+        // Declassification points for constant-time checking under valgrind memcheck
+        // (client requests are a handful of no-op instructions outside valgrind).
+        .target(name: "CConstantTime"),
+        .target(
+            name: "OTP",
+            dependencies: ["COpenSSL", "CConstantTime"]
+        ),
+        .executableTarget(
+            name: "mfactl",
+            dependencies: [
+                "OTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "otp-bench",
+            dependencies: ["OTP", "CLibOath", "COpenSSL"]
+        ),
+        .executableTarget(
+            name: "ct-harness",
+            dependencies: ["OTP", "CConstantTime"]
+        ),
+        .testTarget(name: "OTPTests", dependencies: ["OTP", "COpenSSL"]),
+        .testTarget(name: "mfactlTests", dependencies: ["OTP"]),
+    ]
+)

@@ -1,0 +1,248 @@
+#ifndef MFA_COPENSSL_SHIM_H
+#define MFA_COPENSSL_SHIM_H
+
+/*
+ * libcrypto for the OTP core.
+ *
+ * HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)). For a fixed key the digest states after the
+ * first block of each hash ("inner" and "outer" state) never change, so they are computed once per
+ * secret here (mfa_hmac_key_schedule) and every code then costs exactly two calls of OpenSSL's
+ * compression function (SHA1_Transform / SHA256_Transform / SHA512_Transform, which dispatch to
+ * SHA-NI / AVX2 code). Those entry points are deprecated in OpenSSL 3 in favour of EVP; we use them
+ * deliberately, because EVP_MAC cannot resume from a precomputed state without a context copy and
+ * allocation per code. The tests compare every result with OpenSSL's own HMAC().
+ *
+ * Nothing here branches on or indexes memory by secret data.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    MFA_HASH_SHA1 = 1,
+    MFA_HASH_SHA256 = 2,
+    MFA_HASH_SHA512 = 3,
+};
+
+/* Bytes of one digest state (the largest, SHA-512: 8 x 64-bit words). */
+#define MFA_HMAC_STATE_BYTES 64
+/* Bytes of the largest MAC (SHA-512). */
+#define MFA_HMAC_MAX_MAC_BYTES 64
+
+static inline size_t mfa_hash_block_bytes(int alg) { return alg == MFA_HASH_SHA512 ? 128 : 64; }
+static inline size_t mfa_hash_digest_bytes(int alg) {
+    return alg == MFA_HASH_SHA1 ? 20 : (alg == MFA_HASH_SHA256 ? 32 : 64);
+}
+
+static inline void mfa_store_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline void mfa_store_be64(uint8_t *p, uint64_t v) {
+    mfa_store_be32(p, (uint32_t)(v >> 32)); mfa_store_be32(p + 4, (uint32_t)v);
+}
+/* Big-endian copies of 32/64-bit words in one wide store each (no byte stores that a following
+ * 16-byte load of the hash would have to wait for). */
+static inline void mfa_store_be32_words(uint8_t *p, const uint32_t *w, int n) {
+    uint32_t t[8];
+    for (int i = 0; i < n; i++) t[i] = __builtin_bswap32(w[i]);
+    memcpy(p, t, 4 * (size_t)n);
+}
+static inline void mfa_store_be64_words(uint8_t *p, const uint64_t *w, int n) {
+    uint64_t t[8];
+    for (int i = 0; i < n; i++) t[i] = __builtin_bswap64(w[i]);
+    memcpy(p, t, 8 * (size_t)n);
+}
+
+/* One compression of `block` into the state `h` (layout: SHA-1 5 x u32, SHA-256 8 x u32, SHA-512 8 x u64). */
+static inline void mfa_sha1_compress(uint32_t *h, const uint8_t *block) {
+    SHA_CTX c;
+    c.h0 = h[0]; c.h1 = h[1]; c.h2 = h[2]; c.h3 = h[3]; c.h4 = h[4];
+    SHA1_Transform(&c, block);
+    h[0] = c.h0; h[1] = c.h1; h[2] = c.h2; h[3] = c.h3; h[4] = c.h4;
+}
+static inline void mfa_sha256_compress(uint32_t *h, const uint8_t *block) {
+    SHA256_CTX c;
+    memcpy(c.h, h, 32);
+    SHA256_Transform(&c, block);
+    memcpy(h, c.h, 32);
+}
+static inline void mfa_sha512_compress(uint64_t *h, const uint8_t *block) {
+    SHA512_CTX c;
+    memcpy(c.h, h, 64);
+    SHA512_Transform(&c, block);
+    memcpy(h, c.h, 64);
+}
+
+/* Initial (IV) state of each hash, taken from OpenSSL's *_Init. */
+static inline void mfa_hash_initial_state(int alg, void *state) {
+    if (alg == MFA_HASH_SHA1) {
+        SHA_CTX c; SHA1_Init(&c);
+        uint32_t *h = (uint32_t *)state; h[0] = c.h0; h[1] = c.h1; h[2] = c.h2; h[3] = c.h3; h[4] = c.h4;
+    } else if (alg == MFA_HASH_SHA256) {
+        SHA256_CTX c; SHA256_Init(&c); memcpy(state, c.h, 32);
+    } else {
+        SHA512_CTX c; SHA512_Init(&c); memcpy(state, c.h, 64);
+    }
+}
+
+static inline void mfa_hash_compress(int alg, void *state, const uint8_t *block) {
+    if (alg == MFA_HASH_SHA1) mfa_sha1_compress((uint32_t *)state, block);
+    else if (alg == MFA_HASH_SHA256) mfa_sha256_compress((uint32_t *)state, block);
+    else mfa_sha512_compress((uint64_t *)state, block);
+}
+
+/* Serialises a state big-endian into a digest. */
+static inline void mfa_hash_state_bytes(int alg, const void *state, uint8_t *out) {
+    if (alg == MFA_HASH_SHA512) {
+        const uint64_t *h = (const uint64_t *)state;
+        for (int i = 0; i < 8; i++) mfa_store_be64(out + 8 * i, h[i]);
+    } else {
+        const uint32_t *h = (const uint32_t *)state;
+        int words = alg == MFA_HASH_SHA1 ? 5 : 8;
+        for (int i = 0; i < words; i++) mfa_store_be32(out + 4 * i, h[i]);
+    }
+}
+
+/*
+ * Computes the inner and outer HMAC states of `key` (keys longer than the block are hashed first,
+ * shorter ones zero-padded, as RFC 2104). Returns 1 on success, 0 on an unknown algorithm.
+ */
+static inline int mfa_hmac_key_schedule(int alg, const uint8_t *key, size_t key_len, void *istate, void *ostate) {
+    if (alg != MFA_HASH_SHA1 && alg != MFA_HASH_SHA256 && alg != MFA_HASH_SHA512) return 0;
+    uint8_t k[128];
+    uint8_t pad[128];
+    size_t block = mfa_hash_block_bytes(alg);
+    memset(k, 0, sizeof k);
+    if (key_len > block) {
+        if (alg == MFA_HASH_SHA1) SHA1(key, key_len, k);
+        else if (alg == MFA_HASH_SHA256) SHA256(key, key_len, k);
+        else SHA512(key, key_len, k);
+    } else if (key_len > 0) {
+        memcpy(k, key, key_len);
+    }
+    for (size_t i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+    mfa_hash_initial_state(alg, istate);
+    mfa_hash_compress(alg, istate, pad);
+    for (size_t i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+    mfa_hash_initial_state(alg, ostate);
+    mfa_hash_compress(alg, ostate, pad);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return 1;
+}
+
+/*
+ * A scan: the per-call working memory of a run of HMACs over one key schedule, with both message
+ * blocks padded once (only the counter and the inner digest change from code to code). Lives on the
+ * caller's stack; nothing is allocated per code.
+ */
+typedef struct {
+    int alg;
+    const void *istate;
+    const void *ostate;
+    union {
+        SHA_CTX sha1;
+        SHA256_CTX sha256;
+        SHA512_CTX sha512;
+    } ctx;
+    uint8_t inner[128] __attribute__((aligned(16)));
+    uint8_t outer[128] __attribute__((aligned(16)));
+} mfa_hmac_scan;
+
+static inline void mfa_hmac_scan_init(mfa_hmac_scan *scan, int alg, const void *istate, const void *ostate) {
+    size_t bsize = mfa_hash_block_bytes(alg);
+    size_t dsize = mfa_hash_digest_bytes(alg);
+    scan->alg = alg;
+    scan->istate = istate;
+    scan->ostate = ostate;
+    memset(&scan->ctx, 0, sizeof scan->ctx);
+    /* inner: counter(8) || 0x80 || 0... || bit length of (key block + 8 bytes) */
+    memset(scan->inner, 0, sizeof scan->inner);
+    scan->inner[8] = 0x80;
+    mfa_store_be64(scan->inner + bsize - 8, (uint64_t)(bsize + 8) * 8);
+    /* outer: inner digest || 0x80 || 0... || bit length of (key block + digest) */
+    memset(scan->outer, 0, sizeof scan->outer);
+    scan->outer[dsize] = 0x80;
+    mfa_store_be64(scan->outer + bsize - 8, (uint64_t)(bsize + dsize) * 8);
+}
+
+/* Wipes the scan's copies of secret-derived data. */
+static inline void mfa_hmac_scan_wipe(mfa_hmac_scan *scan) {
+    OPENSSL_cleanse(&scan->ctx, sizeof scan->ctx);
+    OPENSSL_cleanse(scan->outer, sizeof scan->outer);
+}
+
+/*
+ * HMAC of the 8-byte big-endian `counter`: exactly two compressions. Writes the first five big-endian
+ * 32-bit words of the MAC (bytes 0-19, all that dynamic truncation can read) to words[0..4] and the
+ * MAC's last byte to words[5].
+ */
+static inline void mfa_hmac_scan_words(mfa_hmac_scan *scan, uint64_t counter, uint32_t words[6]) {
+    uint64_t be_counter = __builtin_bswap64(counter);
+    memcpy(scan->inner, &be_counter, 8);
+    if (scan->alg == MFA_HASH_SHA1) {
+        SHA_CTX *c = &scan->ctx.sha1;
+        const uint32_t *is = (const uint32_t *)scan->istate, *os = (const uint32_t *)scan->ostate;
+        c->h0 = is[0]; c->h1 = is[1]; c->h2 = is[2]; c->h3 = is[3]; c->h4 = is[4];
+        SHA1_Transform(c, scan->inner);
+        uint32_t h[5] = {c->h0, c->h1, c->h2, c->h3, c->h4};
+        mfa_store_be32_words(scan->outer, h, 5);
+        c->h0 = os[0]; c->h1 = os[1]; c->h2 = os[2]; c->h3 = os[3]; c->h4 = os[4];
+        SHA1_Transform(c, scan->outer);
+        words[0] = c->h0; words[1] = c->h1; words[2] = c->h2; words[3] = c->h3; words[4] = c->h4;
+        words[5] = c->h4 & 0xFF;
+    } else if (scan->alg == MFA_HASH_SHA256) {
+        SHA256_CTX *c = &scan->ctx.sha256;
+        memcpy(c->h, scan->istate, 32);
+        SHA256_Transform(c, scan->inner);
+        mfa_store_be32_words(scan->outer, c->h, 8);
+        memcpy(c->h, scan->ostate, 32);
+        SHA256_Transform(c, scan->outer);
+        for (int i = 0; i < 5; i++) words[i] = c->h[i];
+        words[5] = c->h[7] & 0xFF;
+    } else {
+        SHA512_CTX *c = &scan->ctx.sha512;
+        memcpy(c->h, scan->istate, 64);
+        SHA512_Transform(c, scan->inner);
+        mfa_store_be64_words(scan->outer, c->h, 8);
+        memcpy(c->h, scan->ostate, 64);
+        SHA512_Transform(c, scan->outer);
+        words[0] = (uint32_t)(c->h[0] >> 32); words[1] = (uint32_t)c->h[0];
+        words[2] = (uint32_t)(c->h[1] >> 32); words[3] = (uint32_t)c->h[1];
+        words[4] = (uint32_t)(c->h[2] >> 32);
+        words[5] = (uint32_t)(c->h[7] & 0xFF);
+    }
+}
+
+/* The whole MAC (20, 32 or 64 bytes) of `counter`, for tests and diagnostics. */
+static inline void mfa_hmac_counter(int alg, const void *istate, const void *ostate, uint64_t counter, uint8_t *mac) {
+    mfa_hmac_scan scan;
+    uint32_t words[6];
+    mfa_hmac_scan_init(&scan, alg, istate, ostate);
+    mfa_hmac_scan_words(&scan, counter, words);
+    if (alg == MFA_HASH_SHA1) {
+        const SHA_CTX *c = &scan.ctx.sha1;
+        uint32_t h[5] = {c->h0, c->h1, c->h2, c->h3, c->h4};
+        mfa_hash_state_bytes(alg, h, mac);
+    } else if (alg == MFA_HASH_SHA256) {
+        mfa_hash_state_bytes(alg, scan.ctx.sha256.h, mac);
+    } else {
+        mfa_hash_state_bytes(alg, scan.ctx.sha512.h, mac);
+    }
+    mfa_hmac_scan_wipe(&scan);
+}
+
+/* Reference one-shot HMAC through OpenSSL's own HMAC() (EVP), for tests and cross-checks. */
+static inline int mfa_reference_hmac(int alg, const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
+                                     uint8_t *out, unsigned int *out_len) {
+    const EVP_MD *md = alg == MFA_HASH_SHA1 ? EVP_sha1() : (alg == MFA_HASH_SHA256 ? EVP_sha256() : EVP_sha512());
+    return HMAC(md, key, (int)key_len, msg, msg_len, out, out_len) != NULL;
+}
+
+#endif

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `mfactl`: the admin CLI of the MFA token bridge and verifier.
+@main
+struct MFACtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mfactl",
+        abstract: "Hardware MFA token bridge and verifier: OTP codes, tokens, enrollment.",
+        discussion: """
+            Exit status: 0 success, 1 a verification that did not match, 2 bad input or another error.
+            """,
+        version: "0.1.0",
+        subcommands: [OTPCommand.self]
+    )
+}
