@@ -50,7 +50,13 @@ let package = Package(
             name: "ct-harness",
             dependencies: ["OTP", "CConstantTime"]
         ),
-        .testTarget(name: "OTPTests", dependencies: ["OTP", "COpenSSL"]),
-        .testTarget(name: "mfactlTests", dependencies: ["OTP"]),
+        // Shared by the test targets: running reference programs, seeded randomness.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "OTPTests",
+            dependencies: ["OTP", "COpenSSL", "TestSupport"],
+            exclude: ["Reference"]
+        ),
+        .testTarget(name: "mfactlTests", dependencies: ["OTP", "mfactl", "TestSupport"]),
     ]
 )

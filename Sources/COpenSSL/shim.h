@@ -46,19 +46,6 @@ static inline void mfa_store_be32(uint8_t *p, uint32_t v) {
 static inline void mfa_store_be64(uint8_t *p, uint64_t v) {
     mfa_store_be32(p, (uint32_t)(v >> 32)); mfa_store_be32(p + 4, (uint32_t)v);
 }
-/* Big-endian copies of 32/64-bit words in one wide store each (no byte stores that a following
- * 16-byte load of the hash would have to wait for). */
-static inline void mfa_store_be32_words(uint8_t *p, const uint32_t *w, int n) {
-    uint32_t t[8];
-    for (int i = 0; i < n; i++) t[i] = __builtin_bswap32(w[i]);
-    memcpy(p, t, 4 * (size_t)n);
-}
-static inline void mfa_store_be64_words(uint8_t *p, const uint64_t *w, int n) {
-    uint64_t t[8];
-    for (int i = 0; i < n; i++) t[i] = __builtin_bswap64(w[i]);
-    memcpy(p, t, 8 * (size_t)n);
-}
-
 /* One compression of `block` into the state `h` (layout: SHA-1 5 x u32, SHA-256 8 x u32, SHA-512 8 x u64). */
 static inline void mfa_sha1_compress(uint32_t *h, const uint8_t *block) {
     SHA_CTX c;
@@ -184,15 +171,18 @@ static inline void mfa_hmac_scan_wipe(mfa_hmac_scan *scan) {
  * MAC's last byte to words[5].
  */
 static inline void mfa_hmac_scan_words(mfa_hmac_scan *scan, uint64_t counter, uint32_t words[6]) {
-    uint64_t be_counter = __builtin_bswap64(counter);
-    memcpy(scan->inner, &be_counter, 8);
+    /* Each 16-byte chunk that the compression function loads is written by one 16-byte store (data
+     * and padding together), so the load is forwarded from the store instead of waiting for it. */
+    uint64_t head[2] = {__builtin_bswap64(counter), 0x80};
+    memcpy(scan->inner, head, 16);
     if (scan->alg == MFA_HASH_SHA1) {
         SHA_CTX *c = &scan->ctx.sha1;
         const uint32_t *is = (const uint32_t *)scan->istate, *os = (const uint32_t *)scan->ostate;
         c->h0 = is[0]; c->h1 = is[1]; c->h2 = is[2]; c->h3 = is[3]; c->h4 = is[4];
         SHA1_Transform(c, scan->inner);
-        uint32_t h[5] = {c->h0, c->h1, c->h2, c->h3, c->h4};
-        mfa_store_be32_words(scan->outer, h, 5);
+        uint32_t h[8] = {__builtin_bswap32(c->h0), __builtin_bswap32(c->h1), __builtin_bswap32(c->h2),
+                         __builtin_bswap32(c->h3), __builtin_bswap32(c->h4), 0x80, 0, 0};
+        memcpy(scan->outer, h, 32);
         c->h0 = os[0]; c->h1 = os[1]; c->h2 = os[2]; c->h3 = os[3]; c->h4 = os[4];
         SHA1_Transform(c, scan->outer);
         words[0] = c->h0; words[1] = c->h1; words[2] = c->h2; words[3] = c->h3; words[4] = c->h4;
@@ -201,7 +191,10 @@ static inline void mfa_hmac_scan_words(mfa_hmac_scan *scan, uint64_t counter, ui
         SHA256_CTX *c = &scan->ctx.sha256;
         memcpy(c->h, scan->istate, 32);
         SHA256_Transform(c, scan->inner);
-        mfa_store_be32_words(scan->outer, c->h, 8);
+        uint32_t h[12] = {0};
+        for (int i = 0; i < 8; i++) h[i] = __builtin_bswap32(c->h[i]);
+        h[8] = 0x80;
+        memcpy(scan->outer, h, 48);
         memcpy(c->h, scan->ostate, 32);
         SHA256_Transform(c, scan->outer);
         for (int i = 0; i < 5; i++) words[i] = c->h[i];
@@ -210,7 +203,10 @@ static inline void mfa_hmac_scan_words(mfa_hmac_scan *scan, uint64_t counter, ui
         SHA512_CTX *c = &scan->ctx.sha512;
         memcpy(c->h, scan->istate, 64);
         SHA512_Transform(c, scan->inner);
-        mfa_store_be64_words(scan->outer, c->h, 8);
+        uint64_t h[10] = {0};
+        for (int i = 0; i < 8; i++) h[i] = __builtin_bswap64(c->h[i]);
+        h[8] = 0x80;
+        memcpy(scan->outer, h, 80);
         memcpy(c->h, scan->ostate, 64);
         SHA512_Transform(c, scan->outer);
         words[0] = (uint32_t)(c->h[0] >> 32); words[1] = (uint32_t)c->h[0];

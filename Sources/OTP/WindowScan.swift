@@ -5,6 +5,11 @@ public struct WindowMatch: Sendable, Hashable {
     /// Position relative to the window's reference: HOTP, `counter − expected counter` (0...lookAhead);
     /// TOTP, `step − (current step + drift)` (−window...window).
     public let offset: Int64
+
+    public init(counter: UInt64, offset: Int64) {
+        self.counter = counter
+        self.offset = offset
+    }
 }
 
 /// Where two consecutive codes matched in a resync search.
@@ -14,6 +19,11 @@ public struct ResyncMatch: Sendable, Hashable {
     /// Position of the first code relative to the search's reference: HOTP, `counter − start`;
     /// TOTP, `step − current step` (so the clock drift, measured at the second code, is `offset + 1` steps).
     public let offset: Int64
+
+    public init(counter: UInt64, offset: Int64) {
+        self.counter = counter
+        self.offset = offset
+    }
 }
 
 /// One candidate of a scan: its counter and whether it may match at all (depends on public data only:

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and the benchmarks need on a fresh Debian machine with
+# Swift installed. Idempotent. Run as root, or as a user with sudo.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(
+  pkg-config
+  libssl-dev          # libcrypto: HMAC key schedule, AES, RNG
+  liboath-dev         # liboath: the reference the benchmark measures against
+  oathtool            # reference generator for differential tests
+  valgrind            # constant-time proof (memcheck client requests, <valgrind/memcheck.h>)
+  python3
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# pyotp: reference generator for differential tests (PyPI).
+if ! python3 -c 'import pyotp' 2>/dev/null; then
+  echo "setup: installing pyotp"
+  python3 -m pip install -q pyotp 2>/dev/null || python3 -m pip install -q --break-system-packages pyotp
+fi
+echo "setup: ready"
