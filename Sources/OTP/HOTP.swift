@@ -31,8 +31,11 @@ public struct HOTP: Sendable {
         let digits = self.digits
         let modulus = self.modulus
         return key.withScan { scan in
-            (0..<count).map { i in
-                OTPCode(unchecked: modulus.reduce(scan.truncated(counter: counter &+ UInt64(i))), digits: digits)
+            [OTPCode](unsafeUninitializedCapacity: count) { buffer, initialized in
+                scan.forEachTruncated(count: count, counter: { counter &+ UInt64($0) }) { i, truncated in
+                    (buffer.baseAddress! + i).initialize(to: OTPCode(unchecked: modulus.reduce(truncated), digits: digits))
+                }
+                initialized = count
             }
         }
     }

@@ -38,7 +38,7 @@ public final class OTPKey: @unchecked Sendable, CustomStringConvertible {
     @inlinable @inline(__always)
     func withScan<R>(_ body: (HMACScan) -> R) -> R {
         withUnsafeTemporaryAllocation(of: mfa_hmac_scan.self, capacity: 1) { scan in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 6) { words in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 12) { words in
                 let scanPointer = scan.baseAddress!
                 mfa_hmac_scan_init(scanPointer, cAlgorithm, states, states + Int(MFA_HMAC_STATE_BYTES))
                 defer { mfa_hmac_scan_wipe(scanPointer) }
@@ -82,5 +82,19 @@ struct HMACScan {
     func truncated(counter: UInt64) -> UInt32 {
         mfa_hmac_scan_words(scan, counter, words)
         return ConstantTime.truncate(words: words)
+    }
+
+    /// Calls `body(i, truncated(counter(i)))` for `i` in `0..<count`, in order, computing two codes at a
+    /// time with their compressions interleaved. The work depends on `count` only.
+    @inlinable @inline(__always)
+    func forEachTruncated(count: Int, counter: (Int) -> UInt64, _ body: (Int, UInt32) -> Void) {
+        var i = 0
+        while i + 1 < count {
+            mfa_hmac_scan_words2(scan, counter(i), counter(i + 1), words)
+            body(i, ConstantTime.truncate(words: words))
+            body(i + 1, ConstantTime.truncate(words: words + 6))
+            i += 2
+        }
+        if i < count { body(i, truncated(counter: counter(i))) }
     }
 }

@@ -54,10 +54,10 @@ enum WindowScan {
         key.withScan { scan in
             var found: UInt32 = 0
             var index: UInt32 = 0
-            for i in 0..<count {
-                let c = candidate(i)
-                let value = modulus.reduce(scan.truncated(counter: c.valid ? c.counter : 0))
-                let hit = ConstantTime.equalMask(value, code) & ConstantTime.mask(c.valid) & ~found
+            scan.forEachTruncated(count: count, counter: { let c = candidate($0); return c.valid ? c.counter : 0 }) {
+                i, truncated in
+                let value = modulus.reduce(truncated)
+                let hit = ConstantTime.equalMask(value, code) & ConstantTime.mask(candidate(i).valid) & ~found
                 index = ConstantTime.select(hit, UInt32(truncatingIfNeeded: i), index)
                 found |= hit
             }
@@ -78,10 +78,10 @@ enum WindowScan {
             var bestIndex: UInt32 = 0
             var bestRank: UInt64 = UInt64.max >> 2
             var previousIsCode1: UInt32 = 0
-            for p in 0...count {
-                let c = candidate(p)
-                let value = modulus.reduce(scan.truncated(counter: c.valid ? c.counter : 0))
-                let valid = ConstantTime.mask(c.valid)
+            scan.forEachTruncated(count: count + 1, counter: { let c = candidate($0); return c.valid ? c.counter : 0 }) {
+                p, truncated in
+                let value = modulus.reduce(truncated)
+                let valid = ConstantTime.mask(candidate(p).valid)
                 // The pair (p-1, p) matches when p-1 showed code1 and p shows code2.
                 let pairHit = previousIsCode1 & ConstantTime.equalMask(value, code2) & valid
                 let pairRank = rank(p == 0 ? 0 : p - 1)

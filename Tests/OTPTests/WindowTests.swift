@@ -144,5 +144,9 @@ struct WindowTests {
         let batch = hotp.codes(from: 42, count: 100)
         #expect(batch.count == 100)
         for (i, code) in batch.enumerated() { #expect(code == hotp.code(counter: 42 + UInt64(i))) }
+        // Odd counts end on the single-lane path; counts 0 and 1 too.
+        for count in [0, 1, 7] {
+            #expect(hotp.codes(from: 9, count: count) == (0..<UInt64(count)).map { hotp.code(counter: 9 + $0) })
+        }
     }
 }
