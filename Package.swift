@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "OTP", targets: ["OTP"]),
+        .library(name: "TokenDevices", targets: ["TokenDevices"]),
         .executable(name: "mfactl", targets: ["mfactl"]),
         .executable(name: "otp-bench", targets: ["otp-bench"]),
         .executable(name: "ct-harness", targets: ["ct-harness"]),
@@ -28,6 +29,12 @@ let package = Package(
             pkgConfig: "liboath",
             providers: [.apt(["liboath-dev"])]
         ),
+        // pcsc-lite's client library (PC/SC smartcard readers through pcscd).
+        .systemLibrary(
+            name: "CPCSCLite",
+            pkgConfig: "libpcsclite",
+            providers: [.apt(["libpcsclite-dev"])]
+        ),
         // Declassification points for constant-time checking under valgrind memcheck
         // (client requests are a handful of no-op instructions outside valgrind).
         .target(name: "CConstantTime"),
@@ -35,10 +42,16 @@ let package = Package(
             name: "OTP",
             dependencies: ["COpenSSL", "CConstantTime"]
         ),
+        // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client, virtual tokens.
+        .target(
+            name: "TokenDevices",
+            dependencies: ["OTP", "CPCSCLite"]
+        ),
         .executableTarget(
             name: "mfactl",
             dependencies: [
                 "OTP",
+                "TokenDevices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
