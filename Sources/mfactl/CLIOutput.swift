@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import OTP
 
+/// A refusal or usage problem found while running a command (exit status 2, message on stderr).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
 /// Shared output and error conventions of every mfactl command.
 enum CLIOutput {
     /// Prints `value` as pretty, key-sorted JSON on standard output.
@@ -17,13 +23,25 @@ enum CLIOutput {
         FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
     }
 
-    /// Runs `body`, turning typed errors into a message on stderr and exit status 2.
+    /// Runs `body`, turning every typed error (OTP, PC/SC, OATH, reader choice, …) into its message on
+    /// stderr and exit status 2. Argument-parser's own exits pass through.
     static func run(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as OTPError {
-            printError(error.message)
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            printError(String(describing: error))
             throw ExitCode(2)
         }
+    }
+
+    /// Lowercase hex of non-secret bytes (ATRs, salts' fingerprints).
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -10,6 +10,6 @@ struct MFACtl: ParsableCommand {
             Exit status: 0 success, 1 a verification that did not match, 2 bad input or another error.
             """,
         version: "0.1.0",
-        subcommands: [OTPCommand.self]
+        subcommands: [OTPCommand.self, DevicesCommand.self, OATHCommand.self]
     )
 }
