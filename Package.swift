@@ -70,6 +70,7 @@ let package = Package(
             dependencies: ["OTP", "COpenSSL", "TestSupport"],
             exclude: ["Reference"]
         ),
-        .testTarget(name: "mfactlTests", dependencies: ["OTP", "mfactl", "TestSupport"]),
+        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport"]),
+        .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "TestSupport"]),
     ]
 )

@@ -3,6 +3,8 @@ import Foundation
 /// The outcome of running an external program in a test.
 public struct ProcessResult: Sendable {
     public let status: Int32
+    /// True when the process died of a signal (a crash, or the test's timeout), not by exiting.
+    public let signaled: Bool
     public let stdout: String
     public let stderr: String
 }
@@ -20,7 +22,10 @@ public enum TestTools {
     }
 
     /// Runs `executable` (a path, or a name looked up on PATH) with `arguments`, feeding `input` on stdin.
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        timeout: TimeInterval = 120
+    ) throws -> ProcessResult {
         // A child that exits before reading all its input must not kill the test process with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let process = Process()
@@ -33,7 +38,14 @@ public enum TestTools {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inPipe
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try process.run()
+        // Every child is bounded in time: a hung reference tool or device fails the test, not CI.
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         // Read both pipes concurrently with writing stdin, so large outputs cannot dead-lock.
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data()
@@ -54,7 +66,7 @@ public enum TestTools {
         process.waitUntilExit()
         group.wait()
         return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
     }
 

@@ -10,6 +10,12 @@ public struct ReaderSelectionError: Error, Sendable, Hashable, CustomStringConve
 
     public let code: Code
     public let message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     public var description: String { message }
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }

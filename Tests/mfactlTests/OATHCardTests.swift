@@ -1,0 +1,190 @@
+import Foundation
+import TestSupport
+import Testing
+import TokenDevices
+
+/// The OATH applet over a real pcscd with the vpcd virtual reader, cross-checked with clients and
+/// generators nobody here wrote: ykman (yubikey-manager) and oathtool.
+@Suite("OATH over PC/SC: virtual card, pcscd/vpcd, ykman, oathtool", .serialized)
+struct OATHCardTests {
+    static let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    let r = ["--reader", VirtualCard.reader]
+
+    @Test("a credential added by ykman: mfactl's code equals oathtool's")
+    func ykmanAddsMfactlReads() throws {
+        let card = try VirtualCard()
+        let add = try card.ykman(["oath", "accounts", "add", "-f", "-o", "TOTP", "-i", "Example", "alice", Self.secret])
+        #expect(add.status == 0, "ykman: \(add.stderr)")
+        let time: Int64 = 1_700_000_015
+        let code = try card.mfactl(["oath", "code"] + r + ["--name", "alice", "--time", String(time)])
+        #expect(code.status == 0, "\(code.stderr)")
+        let expected = try oathtoolTOTP(Self.secret, times: [time]).first!
+        #expect(code.stdout == "Example:alice\t\(expected)\n")
+        let list = try card.mfactl(["oath", "list", "--json"] + r)
+        #expect(list.stdout.contains("\"issuer\" : \"Example\"") && list.stdout.contains("\"account\" : \"alice\""))
+    }
+
+    @Test("a credential put by mfactl: ykman lists it and its code equals oathtool's (SHA-256, 8 digits, 60 s)")
+    func mfactlPutsYkmanReads() throws {
+        let card = try VirtualCard()
+        let put = try card.mfactl(
+            ["oath", "put"] + r + ["--name", "Corp:bob", "--secret", Self.secret, "--algorithm", "sha256", "--digits", "8", "--period", "60"])
+        #expect(put.status == 0 && put.stdout.contains("stored 60/Corp:bob"), "\(put.stderr)")
+        let put512 = try card.mfactl(["oath", "put"] + r + ["--name", "Corp:carol", "--secret", Self.secret, "--algorithm", "sha512", "--digits", "8"])
+        #expect(put512.status == 0, "\(put512.stderr)")
+        let list = try card.ykman(["oath", "accounts", "list"])
+        #expect(list.status == 0 && list.stdout.contains("Corp:bob") && list.stdout.contains("Corp:carol"), "\(list.stderr)")
+        let before = unixNow
+        let codes = try card.ykman(["oath", "accounts", "code"])
+        let after = unixNow
+        #expect(codes.status == 0, "\(codes.stderr)")
+        let bob = try oathtoolTOTP(Self.secret, times: [before, after], algorithm: "sha256", digits: 8, period: 60)
+        let carol = try oathtoolTOTP(Self.secret, times: [before, after], algorithm: "sha512", digits: 8, period: 30)
+        let lines = codes.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("Corp:bob") && bob.contains(String($0.split(separator: " ").last ?? "")) }, "\(lines) vs \(bob)")
+        #expect(lines.contains { $0.contains("Corp:carol") && carol.contains(String($0.split(separator: " ").last ?? "")) }, "\(lines) vs \(carol)")
+        // mfactl at a fixed time, including the 60 s credential that CALCULATE ALL cannot do alone.
+        let ours = try card.mfactl(["oath", "code", "--time", "1700000000", "--json"] + r)
+        let bobAt = try oathtoolTOTP(Self.secret, times: [1_700_000_000], algorithm: "sha256", digits: 8, period: 60).first!
+        let carolAt = try oathtoolTOTP(Self.secret, times: [1_700_000_000], algorithm: "sha512", digits: 8).first!
+        #expect(ours.stdout.contains("\"code\" : \"\(bobAt)\"") && ours.stdout.contains("\"code\" : \"\(carolAt)\""))
+    }
+
+    @Test("HOTP counters advance consistently between ykman, mfactl and oathtool")
+    func hotpCounters() throws {
+        let card = try VirtualCard()
+        #expect(try card.ykman(["oath", "accounts", "add", "-f", "-o", "HOTP", "-c", "5", "hot", Self.secret]).status == 0)
+        let first = try card.mfactl(["oath", "code"] + r + ["--name", "hot"])
+        #expect(first.stdout == "hot\t\(try oathtoolHOTP(Self.secret, counter: 5))\n", "\(first.stderr)")
+        let second = try card.ykman(["oath", "accounts", "code", "-s", "hot"])
+        #expect(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == (try oathtoolHOTP(Self.secret, counter: 6)), "\(second.stderr)")
+        let third = try card.mfactl(["oath", "code"] + r + ["--name", "hot", "--json"])
+        #expect(third.stdout.contains("\"code\" : \"\(try oathtoolHOTP(Self.secret, counter: 7))\""))
+        // Listing all codes does not advance HOTP.
+        let all = try card.mfactl(["oath", "code"] + r)
+        #expect(all.stdout.contains("hot\t[HOTP: use --name]"))
+        let fourth = try card.mfactl(["oath", "code"] + r + ["--name", "hot"])
+        #expect(fourth.stdout == "hot\t\(try oathtoolHOTP(Self.secret, counter: 8))\n")
+    }
+
+    @Test("password: set by mfactl, used by ykman; wrong password is a clear error; cleared by ykman")
+    func password() throws {
+        let card = try VirtualCard()
+        #expect(try card.mfactl(["oath", "put"] + r + ["--name", "a", "--secret", Self.secret]).status == 0)
+        let set = try card.mfactl(["oath", "password", "set"] + r + ["--new-password", "correct horse"])
+        #expect(set.status == 0, "\(set.stderr)")
+        let locked = try card.mfactl(["oath", "list"] + r)
+        #expect(locked.status == 2 && locked.stderr.contains("password-protected"))
+        let wrong = try card.mfactl(["oath", "list"] + r + ["--password", "battery staple"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("wrong password"))
+        let right = try card.mfactl(["oath", "list"] + r + ["--password", "correct horse"])
+        #expect(right.status == 0 && right.stdout.hasPrefix("a\t"))
+        let viaEnv = try card.mfactl(["oath", "list"] + r, environment: ["MFACTL_OATH_PASSWORD": "correct horse"])
+        #expect(viaEnv.status == 0)
+        let ykmanList = try card.ykman(["oath", "accounts", "list", "-p", "correct horse"])
+        #expect(ykmanList.status == 0 && ykmanList.stdout.contains("a"), "\(ykmanList.stderr)")
+        let ykmanWrong = try card.ykman(["oath", "accounts", "list", "-p", "nope"])
+        #expect(ykmanWrong.status != 0)
+        let clear = try card.ykman(["oath", "access", "change", "-p", "correct horse", "--clear"])
+        #expect(clear.status == 0, "\(clear.stderr)")
+        #expect(try card.mfactl(["oath", "list"] + r).status == 0)
+        // And the other direction: ykman sets it, mfactl uses and clears it.
+        #expect(try card.ykman(["oath", "access", "change", "-n", "pw2"]).status == 0)
+        #expect(try card.mfactl(["oath", "list"] + r + ["--password", "pw2"]).status == 0)
+        #expect(try card.mfactl(["oath", "password", "clear"] + r + ["--password", "pw2"]).status == 0)
+        #expect(try card.ykman(["oath", "accounts", "list"]).status == 0)
+    }
+
+    @Test("rename, delete and reset agree between the two clients")
+    func renameDeleteReset() throws {
+        let card = try VirtualCard()
+        #expect(try card.mfactl(["oath", "put"] + r + ["--name", "Old:name", "--secret", Self.secret, "--period", "60"]).status == 0)
+        let rename = try card.mfactl(["oath", "rename"] + r + ["--name", "Old:name", "--new-name", "New:name"])
+        #expect(rename.stdout.contains("renamed 60/Old:name to 60/New:name"), "\(rename.stderr)")
+        #expect(try card.ykman(["oath", "accounts", "list"]).stdout.contains("New:name"))
+        #expect(try card.ykman(["oath", "accounts", "delete", "-f", "New:name"]).status == 0)
+        let gone = try card.mfactl(["oath", "delete"] + r + ["--name", "New:name"])
+        #expect(gone.status == 2 && gone.stderr.contains("no credential matches"))
+        #expect(try card.mfactl(["oath", "put"] + r + ["--name", "x", "--secret", Self.secret]).status == 0)
+        #expect(try card.mfactl(["oath", "reset"] + r).status == 2)  // needs --force
+        #expect(try card.mfactl(["oath", "reset", "--force"] + r).status == 0)
+        #expect(try card.ykman(["oath", "accounts", "list"]).stdout.isEmpty)
+    }
+
+    @Test("devices list shows the reader, the ATR and the OATH applet")
+    func devicesList() throws {
+        let card = try VirtualCard()
+        let list = try card.mfactl(["devices", "list", "--json"])
+        #expect(list.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        let devices = try #require(object["devices"] as? [[String: Any]])
+        let reader = try #require(devices.first { $0["reader"] as? String == VirtualCard.reader })
+        #expect(reader["cardPresent"] as? Bool == true)
+        #expect((reader["atr"] as? String)?.hasPrefix("3b") == true)
+        #expect((reader["oath"] as? [String: Any])?["version"] as? String != nil)
+        _ = card
+    }
+
+    @Test("a touch credential that nobody touches is a clear 'touch the token' error")
+    func touchTimeout() throws {
+        let card = try VirtualCard(["--touch", "timeout"])
+        #expect(try card.mfactl(["oath", "put"] + r + ["--name", "t", "--secret", Self.secret, "--touch"]).status == 0)
+        let all = try card.mfactl(["oath", "code"] + r)
+        #expect(all.stdout.contains("t\t[touch required: use --name]"))
+        let one = try card.mfactl(["oath", "code"] + r + ["--name", "t"])
+        #expect(one.status == 2 && one.stderr.contains("touch the token"), "\(one.stderr)")
+    }
+
+    @Test("the card pulled out in the middle of a session is a clear error")
+    func cardRemoved() throws {
+        let card = try VirtualCard(["--remove-after", "2"])
+        // SELECT and LIST pass, then the card disappears before the next command.
+        let result = try card.mfactl(["oath", "code"] + r + ["--name", "anything"])
+        #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("removed") || result.stderr.contains("no card") || result.stderr.contains("does not respond"), "\(result.stderr)")
+    }
+
+    @Test("pcscd not running is a clear error")
+    func noService() throws {
+        let result = try TestTools.run(
+            TestTools.product("mfactl"), ["oath", "list"], environment: ["PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"])
+        #expect(result.status == 2 && result.stderr.contains("no smart card service (pcscd) running"))
+    }
+
+    @Test("reader choice: ambiguous and unknown names list the readers")
+    func readerChoice() throws {
+        let ambiguous = try TestTools.run(TestTools.product("mfactl"), ["oath", "list", "--reader", "virtual"])
+        #expect(ambiguous.status == 2 && ambiguous.stderr.contains("matches 2 readers") && ambiguous.stderr.contains("Virtual PCD 00 01"))
+        let unknown = try TestTools.run(TestTools.product("mfactl"), ["oath", "list", "--reader", "nope"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no reader matches 'nope'"))
+        let noCard = try TestTools.run(TestTools.product("mfactl"), ["oath", "list", "--reader", "00 01"])
+        #expect(noCard.status == 2 && noCard.stderr.contains("no card"), "\(noCard.stderr)")
+    }
+
+    static let hostileModes = ["truncatedTLV", "shortResponse", "oddStatus", "endlessChaining", "garbageTLV", "wrongDigits"]
+
+    @Test("a hostile card (malformed TLVs, truncated responses, odd status words, endless chaining): typed errors, never a crash or hang",
+          arguments: hostileModes)
+    func hostileCard(mode: String) throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: state) }
+        do {
+            let honest = try VirtualCard(keepState: state)
+            #expect(try honest.mfactl(["oath", "put"] + r + ["--name", "c", "--secret", Self.secret]).status == 0)
+            honest.stop()
+        }
+        let card = try VirtualCard(["--hostile", mode], keepState: state)
+        var failures = 0
+        for command in [["oath", "list"], ["oath", "code"], ["oath", "code", "--name", "c"], ["devices", "list"]] {
+            let result = try card.mfactl(command + (command[0] == "oath" ? r : []))
+            #expect(!result.signaled, "\(mode): mfactl \(command) died of a signal: \(result.stderr)")
+            #expect(result.status == 0 || result.status == 2, "\(mode): mfactl \(command) exit \(result.status)")
+            #expect(!result.stderr.contains("Fatal error"), "\(mode): \(result.stderr)")
+            if result.status == 2 {
+                failures += 1
+                #expect(result.stderr.hasPrefix("error: "), "\(mode): \(result.stderr)")
+            }
+        }
+        #expect(failures > 0, "\(mode): a hostile card should make some command fail with a typed error")
+    }
+}
