@@ -13,6 +13,10 @@ APT_PACKAGES=(
   oathtool            # reference generator for differential tests
   valgrind            # constant-time proof (memcheck client requests, <valgrind/memcheck.h>)
   python3
+  libpcsclite-dev     # PC/SC client library
+  pcscd               # the PC/SC daemon the tests talk to
+  vsmartcard-vpcd     # pcscd's virtual reader driver, for the virtual OATH card
+  yubikey-manager     # ykman: independent YKOATH client for cross-checks
 )
 
 missing=()

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/start-pcscd.sh
 swift build --build-tests
 scripts/ct-check.sh
 swift test --skip-build
