@@ -15,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -46,6 +48,21 @@ let package = Package(
         .target(
             name: "TokenDevices",
             dependencies: ["OTP", "CPCSCLite"]
+        ),
+        // Domain and service: devices, policy, enrollment/verify/resync, vault, audit, store protocol.
+        .target(
+            name: "MFA",
+            dependencies: ["OTP", "COpenSSL"]
+        ),
+        // The embedded default store: SQLite through GRDB (DatabasePool, WAL, migrations).
+        .target(
+            name: "MFAStoreSQLite",
+            dependencies: ["MFA", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The shared store for many server processes: PostgreSQL through postgres-nio (pool, migrations).
+        .target(
+            name: "MFAStorePostgres",
+            dependencies: ["MFA", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .executableTarget(
             name: "mfactl",

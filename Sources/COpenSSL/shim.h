@@ -263,6 +263,41 @@ static inline void mfa_hmac_counter(int alg, const void *istate, const void *ost
     mfa_hmac_scan_wipe(&scan);
 }
 
+/*
+ * AES-256-GCM through EVP: seal writes ciphertext (same length as plaintext) and a 16-byte tag;
+ * open verifies the tag (EVP_DecryptFinal_ex) and returns 0 on any mismatch. 12-byte nonces.
+ */
+static inline int mfa_aes256gcm_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                                     const uint8_t *plaintext, size_t len, uint8_t *ciphertext, uint8_t tag[16]) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int out = 0, ok = ctx != NULL;
+    ok = ok && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1;
+    ok = ok && EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1;
+    ok = ok && (aad_len == 0 || EVP_EncryptUpdate(ctx, NULL, &out, aad, (int)aad_len) == 1);
+    ok = ok && (len == 0 || EVP_EncryptUpdate(ctx, ciphertext, &out, plaintext, (int)len) == 1);
+    ok = ok && EVP_EncryptFinal_ex(ctx, ciphertext + out, &out) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok;
+}
+
+static inline int mfa_aes256gcm_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                                     const uint8_t *ciphertext, size_t len, const uint8_t tag[16], uint8_t *plaintext) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int out = 0, ok = ctx != NULL;
+    ok = ok && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1;
+    ok = ok && EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1;
+    ok = ok && (aad_len == 0 || EVP_DecryptUpdate(ctx, NULL, &out, aad, (int)aad_len) == 1);
+    ok = ok && (len == 0 || EVP_DecryptUpdate(ctx, plaintext, &out, ciphertext, (int)len) == 1);
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) == 1;
+    ok = ok && EVP_DecryptFinal_ex(ctx, plaintext + out, &out) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok && len > 0) OPENSSL_cleanse(plaintext, len);
+    return ok;
+}
+
 /* Reference one-shot HMAC through OpenSSL's own HMAC() (EVP), for tests and cross-checks. */
 static inline int mfa_reference_hmac(int alg, const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
                                      uint8_t *out, unsigned int *out_len) {

@@ -1,0 +1,146 @@
+import OTP
+
+/// An audit event before it is chained: what happened, to whom, with what result. Never a secret or
+/// a code.
+public struct AuditDraft: Sendable, Hashable {
+    public var time: Int64
+    /// Who did it: an API key id, `cli`, `system`.
+    public var actor: String
+    /// `device.create`, `device.enable`, `verify`, `device.resync`, `device.lock`, …
+    public var action: String
+    public var user: String?
+    public var serial: String?
+    /// `ok`, `rejected`, `replay`, `locked`, …
+    public var result: String
+    /// Free text without secrets (offsets, counts, reasons).
+    public var detail: String
+
+    public init(time: Int64, actor: String, action: String, user: String? = nil, serial: String? = nil, result: String, detail: String = "") {
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.user = user
+        self.serial = serial
+        self.result = result
+        self.detail = detail
+    }
+}
+
+/// A chained audit entry: `hash = SHA-256(previousHash ‖ encoding of the fields)`.
+public struct AuditEntry: Sendable, Hashable {
+    public let sequence: Int64
+    public let draft: AuditDraft
+    public let previousHash: [UInt8]
+    public let hash: [UInt8]
+
+    public init(sequence: Int64, draft: AuditDraft, previousHash: [UInt8], hash: [UInt8]) {
+        self.sequence = sequence
+        self.draft = draft
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// The head of the chain as last written, MAC'd with a key the database does not hold: deleting the
+/// newest entries (truncation) leaves a head that no longer matches it.
+public struct AuditCheckpoint: Sendable, Hashable {
+    public let sequence: Int64
+    public let hash: [UInt8]
+    public let mac: [UInt8]
+
+    public init(sequence: Int64, hash: [UInt8], mac: [UInt8]) {
+        self.sequence = sequence
+        self.hash = hash
+        self.mac = mac
+    }
+}
+
+/// The outcome of ``AuditChain/verify(_:checkpoint:)``.
+public struct AuditVerification: Sendable, Hashable {
+    public let entries: Int
+    public let ok: Bool
+    /// The first sequence number where the chain breaks, and why.
+    public let brokenAt: Int64?
+    public let reason: String?
+}
+
+/// Hash-chain rules shared by every store.
+public struct AuditChain: Sendable {
+    let checkpointKey: [UInt8]
+    public static let genesis = [UInt8](repeating: 0, count: 32)
+
+    public init(vault: SecretVault) { checkpointKey = vault.derivedKey("audit-checkpoint/v1") }
+
+    /// The entry that follows `head` (nil: the first entry).
+    public func entry(after head: (sequence: Int64, hash: [UInt8])?, _ draft: AuditDraft) -> AuditEntry {
+        let sequence = (head?.sequence ?? 0) + 1
+        let previous = head?.hash ?? Self.genesis
+        return AuditEntry(sequence: sequence, draft: draft, previousHash: previous, hash: Self.hash(sequence, draft, previous))
+    }
+
+    /// The checkpoint for `entry`.
+    public func checkpoint(for entry: AuditEntry) -> AuditCheckpoint {
+        AuditCheckpoint(sequence: entry.sequence, hash: entry.hash, mac: mac(entry.sequence, entry.hash))
+    }
+
+    /// Verifies the whole chain, in sequence order, against the checkpoint: detects edited entries
+    /// (hash), deleted or reordered ones (sequence gaps, previous-hash links) and truncation (the head
+    /// is not the checkpoint, or the checkpoint's MAC is wrong).
+    public func verify(_ entries: [AuditEntry], checkpoint: AuditCheckpoint?) -> AuditVerification {
+        var previous = Self.genesis
+        var expected: Int64 = 1
+        for entry in entries {
+            if entry.sequence != expected {
+                return broken(entries.count, entry.sequence, "sequence \(entry.sequence) where \(expected) was expected (entries deleted or reordered)")
+            }
+            if entry.previousHash != previous {
+                return broken(entries.count, entry.sequence, "entry \(entry.sequence) does not link to its predecessor")
+            }
+            if Self.hash(entry.sequence, entry.draft, entry.previousHash) != entry.hash {
+                return broken(entries.count, entry.sequence, "entry \(entry.sequence) was altered (hash mismatch)")
+            }
+            previous = entry.hash
+            expected += 1
+        }
+        let headSequence = expected - 1
+        guard let checkpoint else {
+            if entries.isEmpty { return AuditVerification(entries: 0, ok: true, brokenAt: nil, reason: nil) }
+            return broken(entries.count, headSequence, "the signed checkpoint of the head is missing")
+        }
+        guard Crypto.constantTimeEquals(checkpoint.mac, mac(checkpoint.sequence, checkpoint.hash)) else {
+            return broken(entries.count, checkpoint.sequence, "the checkpoint's signature is wrong (forged, or another vault key)")
+        }
+        guard checkpoint.sequence == headSequence, checkpoint.hash == previous else {
+            return broken(entries.count, min(checkpoint.sequence, headSequence + 1), "the log ends at \(headSequence) but the signed checkpoint is at \(checkpoint.sequence) (entries truncated or the head replaced)")
+        }
+        return AuditVerification(entries: entries.count, ok: true, brokenAt: nil, reason: nil)
+    }
+
+    private func broken(_ count: Int, _ at: Int64, _ reason: String) -> AuditVerification {
+        AuditVerification(entries: count, ok: false, brokenAt: at, reason: reason)
+    }
+
+    private func mac(_ sequence: Int64, _ hash: [UInt8]) -> [UInt8] {
+        var message = Array("checkpoint".utf8)
+        Self.append(sequence, to: &message)
+        message += hash
+        return Crypto.hmac(.sha256, key: checkpointKey, message: message)
+    }
+
+    static func hash(_ sequence: Int64, _ draft: AuditDraft, _ previous: [UInt8]) -> [UInt8] {
+        var message = previous
+        append(sequence, to: &message)
+        append(draft.time, to: &message)
+        for field in [draft.actor, draft.action, draft.user ?? "\u{0}", draft.serial ?? "\u{0}", draft.result, draft.detail] {
+            let bytes = Array(field.utf8)
+            append(Int64(bytes.count), to: &message)
+            message += bytes
+        }
+        return Crypto.digest(.sha256, message)
+    }
+
+    static func append(_ value: Int64, to bytes: inout [UInt8]) {
+        let v = UInt64(bitPattern: value)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
+}

@@ -1,0 +1,46 @@
+/// A typed error of the MFA service and its stores.
+///
+/// Verification rejections are deliberately *not* errors with reasons: ``MFAService/verify(user:code:)``
+/// answers `.rejected` for every kind of failure, and the reason goes to the audit log only.
+public struct MFAError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let noSuchUser = Code(rawValue: "no-such-user")
+        public static let noSuchDevice = Code(rawValue: "no-such-device")
+        /// The codes given to enable or resync do not match (uniform: no hint which one).
+        public static let invalidCode = Code(rawValue: "invalid-code")
+        /// Two codes were valid but not consecutive.
+        public static let notConsecutive = Code(rawValue: "not-consecutive")
+        /// A user already has the maximum number of devices.
+        public static let limitExceeded = Code(rawValue: "limit-exceeded")
+        /// A device with this serial exists.
+        public static let alreadyExists = Code(rawValue: "already-exists")
+        /// The operation does not fit the device's state (e.g. deleting an active virtual device).
+        public static let conflict = Code(rawValue: "conflict")
+        /// The device is locked after repeated failures.
+        public static let locked = Code(rawValue: "locked")
+        /// The store could not be reached or failed; `message` carries the cause.
+        public static let storeUnavailable = Code(rawValue: "store-unavailable")
+        /// Bad input: names, algorithms, digits, seeds.
+        public static let invalidInput = Code(rawValue: "invalid-input")
+        /// The vault cannot open a secret (wrong key file, tampered data).
+        public static let vault = Code(rawValue: "vault")
+        /// The audit chain does not verify.
+        public static let auditChainBroken = Code(rawValue: "audit-chain-broken")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

@@ -1,0 +1,445 @@
+import OTP
+
+/// The verdict of a sign-in verification. Deliberately without reasons: every rejection (wrong code,
+/// replay, locked, unknown user, malformed code) is the same `.rejected` to the caller; the reason is
+/// in the audit log.
+public enum VerifyResult: Sendable, Hashable {
+    case accepted(serial: String)
+    case rejected
+}
+
+/// What `createVirtual` returns — the only time the seed is ever shown.
+public struct VirtualEnrollment: Sendable {
+    public let serial: String
+    /// Base32 seed for manual entry in an authenticator app.
+    public let secretBase32: String
+    /// The `otpauth://` URI (for a QR code).
+    public let uri: String
+}
+
+/// Where a code falls for a device, without changing anything (for technicians).
+public struct Diagnosis: Sendable, Hashable, Codable {
+    public let serial: String
+    public let found: Bool
+    /// HOTP: counter − expected counter. TOTP: step − current step (the device's clock offset in steps).
+    public let offset: Int64?
+    /// TOTP: offset in seconds.
+    public let offsetSeconds: Int64?
+    /// The code was already used (at or below the replay watermark).
+    public let alreadyUsed: Bool
+    /// A sign-in with this code would be accepted now.
+    public let withinSignInWindow: Bool
+}
+
+/// One row of the credential report (no secrets).
+public struct CredentialReportRow: Sendable, Hashable, Codable {
+    public let user: String
+    public let mfaActive: Bool
+    public let serial: String
+    public let kind: String
+    public let state: String
+    public let enabledAt: Int64?
+    public let lastUsedAt: Int64?
+    public let driftSeconds: Int64
+    public let failureCount: Int
+    public let locked: Bool
+
+    public static let csvHeader = "user,mfa_active,serial,kind,state,enabled_at,last_used_at,drift_seconds,failure_count,locked"
+
+    public var csvLine: String {
+        [Self.csv(user), String(mfaActive), Self.csv(serial), kind, state, enabledAt.map(String.init) ?? "", lastUsedAt.map(String.init) ?? "",
+         String(driftSeconds), String(failureCount), String(locked)].joined(separator: ",")
+    }
+
+    static func csv(_ field: String) -> String {
+        // Quote, and defuse spreadsheet formulas.
+        var text = field
+        if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) || text != field else { return text }
+        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// The MFA registration, verification and resync service.
+public struct MFAService: Sendable {
+    public let store: any MFAStore
+    public let vault: SecretVault
+    public let policy: Policy
+    /// Unix time in seconds (injectable for tests).
+    public let clock: @Sendable () -> Int64
+
+    public init(store: any MFAStore, vault: SecretVault, policy: Policy = Policy(), clock: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.vault = vault
+        self.policy = policy
+        self.clock = clock
+    }
+
+    // MARK: Enrollment
+
+    /// Creates a pending virtual TOTP device for `user` with a fresh random seed. The seed is returned
+    /// here once and never again.
+    public func createVirtual(user: String, issuer: String = "mfa-bridge", actor: String) async throws(MFAError) -> VirtualEnrollment {
+        let user = try Validation.userName(user)
+        let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
+        let serial = "V" + Hex.encode(Crypto.randomBytes(8)).uppercased()
+        let now = clock()
+        let record = DeviceRecord(
+            serial: serial, kind: .virtualTOTP, owner: user, state: .pending, algorithm: .sha1, digits: 6, period: 30, counter: 0,
+            sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+        try await store.insert(
+            record, maximumPerOwner: policy.maximumDevicesPerUser,
+            audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: "virtual-totp"))
+        let uri: String
+        do {
+            uri = try OTPAuthURI(type: .totp, issuer: issuer, account: user, secret: secret).uriString
+        } catch { throw MFAError(.invalidInput, error.message) }
+        return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
+    }
+
+    /// Registers a hardware device (or a programmed card/HID credential): unassigned inventory when
+    /// `owner` is nil, pending for `owner` otherwise.
+    public func register(
+        serial: String, kind: DeviceKind, secret: OTPSecret, algorithm: HashAlgorithm = .sha1, digits: Int = 6, period: Int64 = 30,
+        counter: Int64 = 0, owner: String? = nil, actor: String
+    ) async throws(MFAError) {
+        let serial = try Validation.serial(serial)
+        let owner = try owner.map { name throws(MFAError) in try Validation.userName(name) }
+        _ = try Validation.digits(digits)
+        try Validation.seed(secret)
+        guard kind.isCounterBased || period > 0 else { throw MFAError(.invalidInput, "a TOTP period must be positive") }
+        guard counter >= 0 else { throw MFAError(.invalidInput, "an HOTP counter must not be negative") }
+        let now = clock()
+        let record = DeviceRecord(
+            serial: serial, kind: kind, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: algorithm, digits: digits,
+            period: kind.isCounterBased ? 0 : period, counter: kind.isCounterBased ? counter : 0,
+            sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+        try await store.insert(
+            record, maximumPerOwner: policy.maximumDevicesPerUser,
+            audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: kind.rawValue))
+    }
+
+    /// Activates a pending device (or assigns and activates an inventory one) with two consecutive
+    /// codes: adjacent TOTP steps within the sync window, or adjacent HOTP counters.
+    public func enable(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
+        let user = try Validation.userName(user)
+        var device = try await existing(serial)
+        switch device.state {
+        case .pending where device.owner == user: break
+        case .unassigned: break
+        case .pending: throw MFAError(.conflict, "device \(serial) is pending for another user")
+        default: throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only pending or unassigned devices can be enabled")
+        }
+        let assigning = device.state == .unassigned
+        let now = clock()
+        let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: false)
+        device.owner = user
+        device.state = .active
+        device.enabledAt = now
+        apply(match, to: &device)
+        guard try await store.update(
+            device, maximumPerOwner: assigning ? policy.maximumDevicesPerUser : nil,
+            audit: AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: serial, result: "ok", detail: match.detail))
+        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
+    }
+
+    /// Re-synchronizes an active (or locked) device from two consecutive codes searched over the sync
+    /// window; codes at or below the replay watermark do not count. Clears failures and locks.
+    public func resync(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
+        let user = try Validation.userName(user)
+        var device = try await existing(serial)
+        guard device.owner == user else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
+        guard device.state == .active || device.state == .locked else {
+            throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only active or locked devices can be resynchronized")
+        }
+        let now = clock()
+        let match: SyncMatch
+        do { match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: true) } catch {
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.resync", user: user, serial: serial, result: "rejected", detail: error.code.rawValue))
+            throw error
+        }
+        device.state = .active
+        device.failureCount = 0
+        device.lockouts = 0
+        device.lockedUntil = nil
+        apply(match, to: &device)
+        guard try await store.update(
+            device, maximumPerOwner: nil,
+            audit: AuditDraft(time: now, actor: actor, action: "device.resync", user: user, serial: serial, result: "ok", detail: match.detail))
+        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
+    }
+
+    // MARK: Sign-in
+
+    /// Is `code` right for `user` now? Checks every usable device of the user in constant time per
+    /// device (all windows computed, no early exit), accepts each code once across all processes
+    /// (compare-and-set on the replay watermark), counts failures and locks. One answer for every
+    /// kind of rejection.
+    public func verify(user: String, code: String, actor: String) async throws(MFAError) -> VerifyResult {
+        let now = clock()
+        guard let user = try? Validation.userName(user) else {
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "malformed-user"))
+            return .rejected
+        }
+        let devices = try await store.devices(owner: user).filter { usable($0, now: now) }
+        var winner: (device: DeviceRecord, match: WindowMatch)?
+        for device in devices {
+            // Every device is checked, whatever the others gave.
+            let match = try windowCheck(device, code: code, now: now)
+            if winner == nil, let match { winner = (device, match) }
+        }
+        guard let (device, match) = winner else {
+            let reason = devices.isEmpty ? "no-usable-device" : "invalid-code"
+            let locked = try await store.recordFailure(
+                serials: devices.map(\.serial), policy: policy, now: now,
+                audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
+            for serial in locked {
+                try await store.appendAudit(AuditDraft(time: now, actor: "system", action: "device.lock", user: user, serial: serial, result: "locked", detail: "threshold \(policy.lockoutThreshold)"))
+            }
+            return .rejected
+        }
+        let step = Int64(bitPattern: match.counter)
+        var acceptance = Acceptance(serial: device.serial, step: step, now: now, counter: device.counter, driftSteps: device.driftSteps, driftHistory: device.driftHistory)
+        if device.kind.isCounterBased {
+            acceptance.counter = step + 1
+        } else {
+            let observed = step - TOTPStep.of(now, period: device.period)
+            acceptance.driftHistory = Array((device.driftHistory + [observed]).suffix(policy.driftHistoryLength))
+            acceptance.driftSteps = Self.median(acceptance.driftHistory)
+        }
+        let accepted = try await store.accept(
+            acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: "offset \(match.offset)"))
+        if accepted { return .accepted(serial: device.serial) }
+        try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "rejected", detail: "replay"))
+        return .rejected
+    }
+
+    /// Where `code` falls for device `serial`, read-only: searches the sync window around now
+    /// (TOTP) or around the expected counter (HOTP) and changes nothing but the audit log.
+    public func diagnose(serial: String, code: String, actor: String) async throws(MFAError) -> Diagnosis {
+        let device = try await existing(serial)
+        let now = clock()
+        let secret = try vault.open(device.sealedSecret, serial: serial)
+        let otpCode: OTPCode
+        do { otpCode = try OTPCode(parsing: code, digits: device.digits) } catch { throw MFAError(.invalidInput, error.message) }
+        var result = Diagnosis(serial: serial, found: false, offset: nil, offsetSeconds: nil, alreadyUsed: false, withinSignInWindow: false)
+        do {
+            if device.kind.isCounterBased {
+                let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
+                let start = max(0, device.counter - Int64(policy.hotpSyncWindow))
+                if let m = try hotp.verify(otpCode, counter: UInt64(start), lookAhead: Int(device.counter - start) + policy.hotpSyncWindow) {
+                    let counter = Int64(bitPattern: m.counter)
+                    let offset = counter - device.counter
+                    result = Diagnosis(serial: serial, found: true, offset: offset, offsetSeconds: nil, alreadyUsed: counter <= device.watermark,
+                                       withinSignInWindow: offset >= 0 && offset <= Int64(policy.hotpLookAhead) && counter > device.watermark)
+                }
+            } else {
+                let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
+                if let m = try totp.verify(otpCode, at: now, window: policy.totpSyncWindow) {
+                    let step = Int64(bitPattern: m.counter)
+                    let relative = m.offset - device.driftSteps
+                    result = Diagnosis(serial: serial, found: true, offset: m.offset, offsetSeconds: m.offset * device.period, alreadyUsed: step <= device.watermark,
+                                       withinSignInWindow: abs(relative) <= Int64(policy.totpWindow) && step > device.watermark)
+                }
+            }
+        } catch { throw MFAError(.invalidInput, error.message) }
+        try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: result.found ? "found" : "not-found"))
+        return result
+    }
+
+    // MARK: Lifecycle
+
+    public func deactivate(serial: String, actor: String) async throws(MFAError) {
+        var device = try await existing(serial)
+        guard device.state != .deactivated else { throw MFAError(.conflict, "device \(serial) is already deactivated") }
+        device.state = .deactivated
+        device.lockedUntil = nil
+        try await commit(device, action: "device.deactivate", actor: actor)
+    }
+
+    /// Deletes a device. Like AWS's DeleteConflict, a virtual device must be deactivated first, and no
+    /// device is deleted while active.
+    public func delete(serial: String, actor: String) async throws(MFAError) {
+        let device = try await existing(serial)
+        if device.kind == .virtualTOTP && device.state != .deactivated {
+            throw MFAError(.conflict, "virtual device \(serial) must be deactivated before it is deleted")
+        }
+        if device.state == .active || device.state == .locked {
+            throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); deactivate it first")
+        }
+        guard try await store.delete(
+            serial: serial, revision: device.revision,
+            audit: AuditDraft(time: clock(), actor: actor, action: "device.delete", user: device.owner, serial: serial, result: "ok"))
+        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
+    }
+
+    /// Lifts a lock (admins and technicians) and clears the failure count.
+    public func unlock(serial: String, actor: String) async throws(MFAError) {
+        var device = try await existing(serial)
+        guard device.state == .locked || device.failureCount > 0 else { throw MFAError(.conflict, "device \(serial) is not locked") }
+        if device.state == .locked { device.state = .active }
+        device.failureCount = 0
+        device.lockedUntil = nil
+        try await commit(device, action: "device.unlock", actor: actor)
+    }
+
+    public func list(user: String) async throws(MFAError) -> [DeviceRecord] {
+        try await store.devices(owner: try Validation.userName(user))
+    }
+
+    public func inventory(_ assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
+        try await store.devices(assignment: assignment)
+    }
+
+    /// One row per user and device.
+    public func credentialReport() async throws(MFAError) -> [CredentialReportRow] {
+        let devices = try await store.devices(assignment: .assigned)
+        let now = clock()
+        let activeUsers = Set(devices.filter { $0.state == .active }.compactMap(\.owner))
+        return devices.sorted { ($0.owner ?? "", $0.serial) < ($1.owner ?? "", $1.serial) }.map { d in
+            CredentialReportRow(
+                user: d.owner ?? "", mfaActive: activeUsers.contains(d.owner ?? ""), serial: d.serial, kind: d.kind.rawValue, state: d.state.rawValue,
+                enabledAt: d.enabledAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.driftSteps * d.period, failureCount: d.failureCount,
+                locked: d.state == .locked && (d.lockedUntil ?? Int64.max) > now)
+        }
+    }
+
+    // MARK: Audit and keys
+
+    public func auditEntries(after: Int64 = 0, limit: Int = 1000) async throws(MFAError) -> [AuditEntry] {
+        try await store.auditEntries(after: after, limit: limit)
+    }
+
+    /// Verifies the whole audit chain against the signed checkpoint.
+    public func verifyAuditChain() async throws(MFAError) -> AuditVerification {
+        var entries: [AuditEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.auditEntries(after: after, limit: 10_000)
+            entries += page
+            guard let last = page.last, page.count == 10_000 else { break }
+            after = last.sequence
+        }
+        return AuditChain(vault: vault).verify(entries, checkpoint: try await store.auditCheckpoint())
+    }
+
+    /// Re-seals every secret under `newVault` in one transaction. Restart with the new key afterwards.
+    public func rotate(to newVault: SecretVault, actor: String) async throws(MFAError) -> Int {
+        let old = vault
+        return try await store.resealAll(
+            { device throws(MFAError) in try newVault.seal(try old.open(device.sealedSecret, serial: device.serial), serial: device.serial) },
+            newChain: AuditChain(vault: newVault),
+            audit: AuditDraft(time: clock(), actor: actor, action: "vault.rotate", result: "ok", detail: "new key id \(Hex.encode(newVault.keyID))"))
+    }
+
+    // MARK: Internals
+
+    struct SyncMatch {
+        /// The step/counter of the second code.
+        var lastStep: Int64
+        var driftSteps: Int64
+        var nextCounter: Int64
+        var detail: String
+    }
+
+    private func synchronize(_ device: DeviceRecord, code1: String, code2: String, now: Int64, excludeUsed: Bool) throws(MFAError) -> SyncMatch {
+        let secret = try vault.open(device.sealedSecret, serial: device.serial)
+        guard let c1 = try? OTPCode(parsing: code1, digits: device.digits), let c2 = try? OTPCode(parsing: code2, digits: device.digits) else {
+            throw MFAError(.invalidCode, "the codes must be \(device.digits) digits")
+        }
+        let watermark = excludeUsed && device.watermark >= 0 ? device.watermark : nil
+        do {
+            if device.kind.isCounterBased {
+                let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
+                let start = UInt64(device.counter)
+                if let m = try hotp.resync(c1, c2, from: start, window: policy.hotpSyncWindow, watermark: watermark.map { UInt64($0) }) {
+                    let second = Int64(m.counter) + 1
+                    return SyncMatch(lastStep: second, driftSteps: 0, nextCounter: second + 1, detail: "counter \(second)")
+                }
+                let one = try hotp.verify(c1, counter: start, lookAhead: policy.hotpSyncWindow)
+                let two = try hotp.verify(c2, counter: start, lookAhead: policy.hotpSyncWindow)
+                if one != nil && two != nil { throw MFAError(.notConsecutive, "the two codes are valid but not consecutive") }
+            } else {
+                let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
+                if let m = try totp.resync(c1, c2, at: now, window: policy.totpSyncWindow, watermark: watermark) {
+                    let second = Int64(m.counter) + 1
+                    return SyncMatch(lastStep: second, driftSteps: m.offset + 1, nextCounter: 0, detail: "drift \(m.offset + 1) steps")
+                }
+                let one = try totp.verify(c1, at: now, window: policy.totpSyncWindow)
+                let two = try totp.verify(c2, at: now, window: policy.totpSyncWindow)
+                if one != nil && two != nil { throw MFAError(.notConsecutive, "the two codes are valid but not consecutive") }
+            }
+        } catch let error as OTPError { throw MFAError(.invalidInput, error.message) }
+        catch let error as MFAError { throw error }
+        catch { throw MFAError(.invalidInput, String(describing: error)) }
+        throw MFAError(.invalidCode, "the codes do not match this device")
+    }
+
+    private func apply(_ match: SyncMatch, to device: inout DeviceRecord) {
+        device.watermark = match.lastStep
+        if device.kind.isCounterBased {
+            device.counter = match.nextCounter
+        } else {
+            device.driftSteps = match.driftSteps
+            device.driftHistory = [match.driftSteps]
+        }
+    }
+
+    private func windowCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> WindowMatch? {
+        let secret = try vault.open(device.sealedSecret, serial: device.serial)
+        // A malformed code is checked like a wrong one (same work), then rejected.
+        let parsed = try? OTPCode(parsing: code, digits: device.digits)
+        let candidate = parsed ?? (try! OTPCode(value: 0, digits: device.digits))
+        do {
+            let match: WindowMatch?
+            if device.kind.isCounterBased {
+                let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
+                match = try hotp.verify(candidate, counter: UInt64(device.counter), lookAhead: policy.hotpLookAhead,
+                                        watermark: device.watermark >= 0 ? UInt64(device.watermark) : nil)
+            } else {
+                let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
+                match = try totp.verify(candidate, at: now, window: policy.totpWindow, drift: device.driftSteps,
+                                        watermark: device.watermark >= 0 ? device.watermark : nil)
+            }
+            return parsed == nil ? nil : match
+        } catch { throw MFAError(.invalidInput, error.message) }
+    }
+
+    private func usable(_ device: DeviceRecord, now: Int64) -> Bool {
+        device.state == .active || (device.state == .locked && (device.lockedUntil ?? Int64.max) <= now)
+    }
+
+    private func existing(_ serial: String) async throws(MFAError) -> DeviceRecord {
+        guard let device = try await store.device(serial: try Validation.serial(serial)) else {
+            throw MFAError(.noSuchDevice, "no device \(serial)")
+        }
+        return device
+    }
+
+    private func commit(_ device: DeviceRecord, action: String, actor: String) async throws(MFAError) {
+        guard try await store.update(
+            device, maximumPerOwner: nil,
+            audit: AuditDraft(time: clock(), actor: actor, action: action, user: device.owner, serial: device.serial, result: "ok"))
+        else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
+    }
+
+    static func median(_ values: [Int64]) -> Int64 {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[(sorted.count - 1) / 2]
+    }
+}
+
+enum TOTPStep {
+    static func of(_ time: Int64, period: Int64) -> Int64 {
+        let q = time / period
+        return (time % period != 0 && time < 0) ? q - 1 : q
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+/// A successful verification, to be committed only if no other process got there first.
+public struct Acceptance: Sendable, Hashable {
+    public var serial: String
+    /// The accepted counter or TOTP step: the new replay watermark.
+    public var step: Int64
+    public var now: Int64
+    /// HOTP: the next expected counter (`step + 1`). TOTP: unchanged.
+    public var counter: Int64
+    public var driftSteps: Int64
+    public var driftHistory: [Int64]
+
+    public init(serial: String, step: Int64, now: Int64, counter: Int64, driftSteps: Int64, driftHistory: [Int64]) {
+        self.serial = serial
+        self.step = step
+        self.now = now
+        self.counter = counter
+        self.driftSteps = driftSteps
+        self.driftHistory = driftHistory
+    }
+}
+
+/// Persistence of devices and the audit log. SQLite (embedded default) and PostgreSQL (shared by many
+/// server processes) implement it; one conformance suite runs unchanged against both.
+///
+/// Every mutating call is one transaction that also appends its audit entry (hash-chained, with the
+/// signed checkpoint moved to the new head), so a state change and its audit record commit together
+/// or not at all. Replay state and failure counters change only through conditional updates, so any
+/// number of processes can share a store.
+public protocol MFAStore: Sendable {
+    /// Creates or upgrades the schema (idempotent).
+    func migrate() async throws(MFAError)
+
+    /// Inserts a device. ``MFAError/Code/alreadyExists`` for a taken serial,
+    /// ``MFAError/Code/limitExceeded`` when `device.owner` already has `maximumPerOwner` devices that
+    /// are not deactivated (checked in the same transaction).
+    func insert(_ device: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError)
+
+    func device(serial: String) async throws(MFAError) -> DeviceRecord?
+    func devices(owner: String) async throws(MFAError) -> [DeviceRecord]
+    func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord]
+
+    /// Replaces the stored row if its revision is still `device.revision` (and bumps the revision).
+    /// With `maximumPerOwner`, also checks the owner's device count (assignment from inventory).
+    /// Returns false when another writer changed the device first.
+    func update(_ device: DeviceRecord, maximumPerOwner: Int?, audit: AuditDraft) async throws(MFAError) -> Bool
+
+    /// Deletes the device if its revision is still `revision`.
+    func delete(serial: String, revision: Int64, audit: AuditDraft) async throws(MFAError) -> Bool
+
+    /// Commits a verification: `UPDATE … WHERE watermark < step` on a usable device (active, or locked
+    /// with an expired lock), resetting failures and locks. Returns false for a replay (another
+    /// verification already accepted this or a later step).
+    func accept(_ acceptance: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool
+
+    /// Counts one failed verification on each usable device of `serials`, atomically; a device whose
+    /// count reaches `policy.lockoutThreshold` becomes locked for `policy.lockDuration(lockouts:)`.
+    /// Returns the serials locked by this call.
+    func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String]
+
+    /// Appends an audit entry on its own (events without a state change).
+    func appendAudit(_ draft: AuditDraft) async throws(MFAError)
+
+    /// Audit entries with sequence > `after`, oldest first, at most `limit`.
+    func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry]
+
+    func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint?
+
+    /// Re-seals every device's secret with `transform` and re-signs the audit checkpoint with
+    /// `newChain`, in one transaction (vault key rotation). Returns the number of devices.
+    func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
+        async throws(MFAError) -> Int
+}

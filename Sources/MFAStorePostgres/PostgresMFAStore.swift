@@ -1,0 +1,331 @@
+import Foundation
+import Logging
+import MFA
+import NIOCore
+import OTP
+import PostgresNIO
+
+/// The store for many server processes sharing one PostgreSQL database (postgres-nio connection pool).
+///
+/// Conditional updates carry the concurrency rules: under READ COMMITTED a concurrent
+/// `UPDATE … WHERE watermark < $step` waits for the first writer and re-checks its condition against the
+/// committed row, so a code is accepted exactly once across processes. Audit appends serialize on a
+/// transaction-scoped advisory lock; per-owner device limits on an advisory lock of the owner.
+public final class PostgresMFAStore: MFAStore {
+    let client: PostgresClient
+    let chain: AuditChain
+    let logger = Logger(label: "mfa.store.postgres")
+    private let runner: Task<Void, Never>
+
+    static let auditLock: Int64 = 0x4D46_4131  // "MFA1"
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`). Call ``migrate()`` first.
+    public init(url: String, chain: AuditChain) throws(MFAError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw MFAError(.invalidInput, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.maximumConnections = 20
+        client = PostgresClient(configuration: configuration)
+        self.chain = chain
+        let client = self.client
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the pool.
+    public func shutdown() { runner.cancel() }
+
+    public func migrate() async throws(MFAError) {
+        try await guarded {
+            try await self.client.withTransaction(logger: self.logger) { c in
+                try await c.query("SELECT pg_advisory_xact_lock(\(Self.auditLock + 1))", logger: self.logger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS devices (
+                        serial TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        owner TEXT,
+                        state TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        digits BIGINT NOT NULL,
+                        period BIGINT NOT NULL,
+                        counter BIGINT NOT NULL,
+                        watermark BIGINT NOT NULL,
+                        drift_steps BIGINT NOT NULL,
+                        drift_history TEXT NOT NULL,
+                        failure_count BIGINT NOT NULL,
+                        lockouts BIGINT NOT NULL,
+                        locked_until BIGINT,
+                        created_at BIGINT NOT NULL,
+                        enabled_at BIGINT,
+                        last_used_at BIGINT,
+                        sealed_secret BYTEA NOT NULL,
+                        revision BIGINT NOT NULL
+                    )
+                    """, logger: self.logger)
+                try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS audit (
+                        seq BIGINT PRIMARY KEY,
+                        time BIGINT NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        "user" TEXT,
+                        serial TEXT,
+                        result TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        prev_hash BYTEA NOT NULL,
+                        hash BYTEA NOT NULL
+                    )
+                    """, logger: self.logger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS audit_checkpoint (
+                        id BIGINT PRIMARY KEY CHECK (id = 1),
+                        seq BIGINT NOT NULL,
+                        hash BYTEA NOT NULL,
+                        mac BYTEA NOT NULL
+                    )
+                    """, logger: self.logger)
+            }
+        }
+    }
+
+    public func insert(_ d: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {
+        try await transaction { c in
+            if try await c.query("SELECT 1 FROM devices WHERE serial = \(d.serial)", logger: self.logger).collect().count > 0 {
+                throw MFAError(.alreadyExists, "a device with serial \(d.serial) exists")
+            }
+            if let owner = d.owner { try await self.checkLimit(c, owner: owner, excluding: d.serial, maximum: maximumPerOwner) }
+            try await c.query("""
+                INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
+                    failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
+                VALUES (\(d.serial), \(d.kind.rawValue), \(d.owner), \(d.state.rawValue), \(d.algorithm.rawValue), \(Int64(d.digits)),
+                    \(d.period), \(d.counter), \(d.watermark), \(d.driftSteps), \(Self.history(d.driftHistory)), \(Int64(d.failureCount)),
+                    \(Int64(d.lockouts)), \(d.lockedUntil), \(d.createdAt), \(d.enabledAt), \(d.lastUsedAt), \(ByteBuffer(bytes: d.sealedSecret)), 0)
+                ON CONFLICT (serial) DO NOTHING
+                """, logger: self.logger)
+            try await self.append(c, audit)
+        }
+    }
+
+    public func device(serial: String) async throws(MFAError) -> DeviceRecord? {
+        try await rows("SELECT * FROM devices WHERE serial = \(serial)").first
+    }
+
+    public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
+        try await rows("SELECT * FROM devices WHERE owner = \(owner) ORDER BY serial")
+    }
+
+    public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
+        switch assignment {
+        case .assigned: try await rows("SELECT * FROM devices WHERE owner IS NOT NULL ORDER BY serial")
+        case .unassigned: try await rows("SELECT * FROM devices WHERE owner IS NULL ORDER BY serial")
+        case .any: try await rows("SELECT * FROM devices ORDER BY serial")
+        }
+    }
+
+    public func update(_ d: DeviceRecord, maximumPerOwner: Int?, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await transaction { c in
+            if let maximumPerOwner, let owner = d.owner {
+                try await self.checkLimit(c, owner: owner, excluding: d.serial, maximum: maximumPerOwner)
+            }
+            let changed = try await c.query("""
+                UPDATE devices SET kind = \(d.kind.rawValue), owner = \(d.owner), state = \(d.state.rawValue), algorithm = \(d.algorithm.rawValue),
+                    digits = \(Int64(d.digits)), period = \(d.period), counter = \(d.counter), watermark = \(d.watermark),
+                    drift_steps = \(d.driftSteps), drift_history = \(Self.history(d.driftHistory)), failure_count = \(Int64(d.failureCount)),
+                    lockouts = \(Int64(d.lockouts)), locked_until = \(d.lockedUntil), created_at = \(d.createdAt), enabled_at = \(d.enabledAt),
+                    last_used_at = \(d.lastUsedAt), sealed_secret = \(ByteBuffer(bytes: d.sealedSecret)), revision = revision + 1
+                WHERE serial = \(d.serial) AND revision = \(d.revision)
+                RETURNING 1
+                """, logger: self.logger).collect().count
+            guard changed == 1 else { return false }
+            try await self.append(c, audit)
+            return true
+        }
+    }
+
+    public func delete(serial: String, revision: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await transaction { c in
+            let deleted = try await c.query("DELETE FROM devices WHERE serial = \(serial) AND revision = \(revision) RETURNING 1", logger: self.logger)
+                .collect().count
+            guard deleted == 1 else { return false }
+            try await self.append(c, audit)
+            return true
+        }
+    }
+
+    public func accept(_ a: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await transaction { c in
+            let changed = try await c.query("""
+                UPDATE devices SET watermark = \(a.step), counter = \(a.counter), drift_steps = \(a.driftSteps),
+                    drift_history = \(Self.history(a.driftHistory)), last_used_at = \(a.now), failure_count = 0, lockouts = 0,
+                    locked_until = NULL, state = 'active', revision = revision + 1
+                WHERE serial = \(a.serial) AND watermark < \(a.step)
+                    AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(a.now)))
+                RETURNING 1
+                """, logger: self.logger).collect().count
+            guard changed == 1 else { return false }
+            try await self.append(c, audit)
+            return true
+        }
+    }
+
+    public func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String] {
+        try await transaction { c in
+            var locked: [String] = []
+            let threshold = Int64(policy.lockoutThreshold)
+            for serial in serials {
+                let rows = try await c.query("""
+                    UPDATE devices SET
+                        failure_count = failure_count + 1,
+                        state = CASE WHEN failure_count + 1 >= \(threshold) THEN 'locked' ELSE state END,
+                        lockouts = CASE WHEN failure_count + 1 >= \(threshold) THEN lockouts + 1 ELSE lockouts END,
+                        locked_until = CASE WHEN failure_count + 1 >= \(threshold)
+                            THEN \(now) + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(lockouts, 20)::INT, \(policy.maximumLockSeconds))
+                            ELSE locked_until END,
+                        revision = revision + 1
+                    WHERE serial = \(serial)
+                        AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(now)))
+                    RETURNING state
+                    """, logger: self.logger).collect()
+                if let row = rows.first, try row.makeRandomAccess()["state"].decode(String.self) == "locked" { locked.append(serial) }
+            }
+            try await self.append(c, audit)
+            return locked
+        }
+    }
+
+    public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
+        try await transaction { c in try await self.append(c, draft) }
+    }
+
+    public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
+        try await guarded {
+            try await self.client.query(
+                "SELECT seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash FROM audit WHERE seq > \(after) ORDER BY seq LIMIT \(Int64(limit))",
+                logger: self.logger
+            ).collect().map { row in
+                let r = row.makeRandomAccess()
+                return AuditEntry(
+                    sequence: try r["seq"].decode(Int64.self),
+                    draft: AuditDraft(
+                        time: try r["time"].decode(Int64.self), actor: try r["actor"].decode(String.self), action: try r["action"].decode(String.self),
+                        user: try r["user"].decode(String?.self), serial: try r["serial"].decode(String?.self),
+                        result: try r["result"].decode(String.self), detail: try r["detail"].decode(String.self)),
+                    previousHash: Self.bytes(try r["prev_hash"].decode(ByteBuffer.self)), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)))
+            }
+        }
+    }
+
+    public func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint? {
+        try await guarded {
+            try await self.client.query("SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1", logger: self.logger).collect().first.map { row in
+                let r = row.makeRandomAccess()
+                return AuditCheckpoint(
+                    sequence: try r["seq"].decode(Int64.self), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)),
+                    mac: Self.bytes(try r["mac"].decode(ByteBuffer.self)))
+            }
+        }
+    }
+
+    public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
+        async throws(MFAError) -> Int
+    {
+        do {
+            return try await withoutActuallyEscaping(transform) { transform in
+                nonisolated(unsafe) let reseal = transform
+                return try await transaction { c in
+                    let devices = try await c.query("SELECT * FROM devices FOR UPDATE", logger: self.logger).collect().map(Self.record)
+                    for device in devices {
+                        try await c.query(
+                            "UPDATE devices SET sealed_secret = \(ByteBuffer(bytes: try reseal(device))), revision = revision + 1 WHERE serial = \(device.serial)",
+                            logger: self.logger)
+                    }
+                    try await self.append(c, audit, chain: newChain)
+                    return devices.count
+                }
+            }
+        } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "PostgreSQL: \(error)") }
+    }
+
+    // MARK: Internals
+
+    func append(_ c: PostgresConnection, _ draft: AuditDraft, chain: AuditChain? = nil) async throws {
+        let chain = chain ?? self.chain
+        try await c.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
+        let head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
+            let r = row.makeRandomAccess()
+            return (sequence: try r["seq"].decode(Int64.self), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)))
+        }
+        let entry = chain.entry(after: head, draft)
+        let d = entry.draft
+        try await c.query("""
+            INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
+            VALUES (\(entry.sequence), \(d.time), \(d.actor), \(d.action), \(d.user), \(d.serial), \(d.result), \(d.detail),
+                \(ByteBuffer(bytes: entry.previousHash)), \(ByteBuffer(bytes: entry.hash)))
+            """, logger: logger)
+        let checkpoint = chain.checkpoint(for: entry)
+        try await c.query("""
+            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, \(checkpoint.sequence), \(ByteBuffer(bytes: checkpoint.hash)), \(ByteBuffer(bytes: checkpoint.mac)))
+            ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
+            """, logger: logger)
+    }
+
+    func checkLimit(_ c: PostgresConnection, owner: String, excluding serial: String, maximum: Int) async throws {
+        try await c.query("SELECT pg_advisory_xact_lock(hashtext(\(owner)))", logger: logger)
+        let count = try await c.query(
+            "SELECT COUNT(*) AS n FROM devices WHERE owner = \(owner) AND state != 'deactivated' AND serial != \(serial)", logger: logger
+        ).collect().first.map { try $0.makeRandomAccess()["n"].decode(Int64.self) } ?? 0
+        if count >= Int64(maximum) {
+            throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximum))")
+        }
+    }
+
+    private func rows(_ query: PostgresQuery) async throws(MFAError) -> [DeviceRecord] {
+        try await guarded { try await self.client.query(query, logger: self.logger).collect().map(Self.record) }
+    }
+
+    static func record(_ row: PostgresRow) throws -> DeviceRecord {
+        let r = row.makeRandomAccess()
+        let serial = try r["serial"].decode(String.self)
+        guard let kind = DeviceKind(rawValue: try r["kind"].decode(String.self)), let state = DeviceState(rawValue: try r["state"].decode(String.self)),
+            let algorithm = HashAlgorithm(rawValue: try r["algorithm"].decode(String.self))
+        else { throw MFAError(.storeUnavailable, "device \(serial) has an unreadable row") }
+        var d = DeviceRecord(
+            serial: serial, kind: kind, owner: try r["owner"].decode(String?.self), state: state, algorithm: algorithm,
+            digits: Int(try r["digits"].decode(Int64.self)), period: try r["period"].decode(Int64.self), counter: try r["counter"].decode(Int64.self),
+            sealedSecret: bytes(try r["sealed_secret"].decode(ByteBuffer.self)), createdAt: try r["created_at"].decode(Int64.self))
+        d.watermark = try r["watermark"].decode(Int64.self)
+        d.driftSteps = try r["drift_steps"].decode(Int64.self)
+        d.driftHistory = try r["drift_history"].decode(String.self).split(separator: ",").compactMap { Int64($0) }
+        d.failureCount = Int(try r["failure_count"].decode(Int64.self))
+        d.lockouts = Int(try r["lockouts"].decode(Int64.self))
+        d.lockedUntil = try r["locked_until"].decode(Int64?.self)
+        d.enabledAt = try r["enabled_at"].decode(Int64?.self)
+        d.lastUsedAt = try r["last_used_at"].decode(Int64?.self)
+        d.revision = try r["revision"].decode(Int64.self)
+        return d
+    }
+
+    static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
+    static func history(_ values: [Int64]) -> String { values.map(String.init).joined(separator: ",") }
+
+    private func transaction<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws(MFAError) -> T {
+        try await guarded { try await self.client.withTransaction(logger: self.logger) { c in try await body(c) } }
+    }
+
+    private func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
+        do { return try await body() } catch let error as MFAError { throw error } catch let error as PostgresTransactionError {
+            if let inner = error.closureError as? MFAError { throw inner }
+            throw MFAError(.storeUnavailable, "PostgreSQL: \(String(reflecting: error.closureError ?? error.commitError ?? error.beginError ?? error))")
+        } catch {
+            throw MFAError(.storeUnavailable, "PostgreSQL: \(String(reflecting: error))")
+        }
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+import GRDB
+import MFA
+import OTP
+
+/// The embedded default store: one SQLite file through GRDB's `DatabasePool` (WAL mode, readers in
+/// parallel with the single writer), `synchronous = FULL` so an accepted code's watermark survives a
+/// crash or power loss, a 10 s busy timeout so several processes can share the file.
+public final class SQLiteMFAStore: MFAStore {
+    let pool: DatabasePool
+    let chain: AuditChain
+
+    /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
+    public init(path: String, chain: AuditChain) throws(MFAError) {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw MFAError(.storeUnavailable, "cannot open the SQLite database \(path): \(error)")
+        }
+        self.chain = chain
+    }
+
+    public func migrate() async throws(MFAError) {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE devices (
+                    serial TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    owner TEXT,
+                    state TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    digits INTEGER NOT NULL,
+                    period INTEGER NOT NULL,
+                    counter INTEGER NOT NULL,
+                    watermark INTEGER NOT NULL,
+                    drift_steps INTEGER NOT NULL,
+                    drift_history TEXT NOT NULL,
+                    failure_count INTEGER NOT NULL,
+                    lockouts INTEGER NOT NULL,
+                    locked_until INTEGER,
+                    created_at INTEGER NOT NULL,
+                    enabled_at INTEGER,
+                    last_used_at INTEGER,
+                    sealed_secret BLOB NOT NULL,
+                    revision INTEGER NOT NULL
+                );
+                CREATE INDEX devices_owner ON devices(owner);
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY NOT NULL,
+                    time INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    user TEXT,
+                    serial TEXT,
+                    result TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash BLOB NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+                    seq INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    mac BLOB NOT NULL
+                );
+                """)
+        }
+        try await guarded { try migrator.migrate(self.pool) }
+    }
+
+    public func insert(_ device: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {
+        try await write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM devices WHERE serial = ?", arguments: [device.serial]) != nil {
+                throw MFAError(.alreadyExists, "a device with serial \(device.serial) exists")
+            }
+            if let owner = device.owner {
+                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices WHERE owner = ? AND state != 'deactivated'", arguments: [owner]) ?? 0
+                if count >= maximumPerOwner {
+                    throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
+                }
+            }
+            try db.execute(sql: """
+                INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
+                    failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                """, arguments: Self.arguments(device))
+            try self.append(db, audit)
+        }
+    }
+
+    public func device(serial: String) async throws(MFAError) -> DeviceRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE serial = ?", arguments: [serial]).map(Self.record) }
+    }
+
+    public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record) }
+    }
+
+    public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
+        let condition =
+            switch assignment {
+            case .assigned: "WHERE owner IS NOT NULL"
+            case .unassigned: "WHERE owner IS NULL"
+            case .any: ""
+            }
+        return try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices \(condition) ORDER BY serial").map(Self.record) }
+    }
+
+    public func update(_ device: DeviceRecord, maximumPerOwner: Int?, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await write { db in
+            if let maximumPerOwner, let owner = device.owner {
+                let count = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM devices WHERE owner = ? AND state != 'deactivated' AND serial != ?",
+                    arguments: [owner, device.serial]) ?? 0
+                if count >= maximumPerOwner {
+                    throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
+                }
+            }
+            try db.execute(sql: """
+                UPDATE devices SET kind = ?, owner = ?, state = ?, algorithm = ?, digits = ?, period = ?, counter = ?, watermark = ?,
+                    drift_steps = ?, drift_history = ?, failure_count = ?, lockouts = ?, locked_until = ?, created_at = ?, enabled_at = ?,
+                    last_used_at = ?, sealed_secret = ?, revision = revision + 1
+                WHERE serial = ? AND revision = ?
+                """, arguments: StatementArguments(Array(Self.values(device).dropFirst()) + [device.serial, device.revision]))
+            guard db.changesCount == 1 else { return false }
+            try self.append(db, audit)
+            return true
+        }
+    }
+
+    public func delete(serial: String, revision: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM devices WHERE serial = ? AND revision = ?", arguments: [serial, revision])
+            guard db.changesCount == 1 else { return false }
+            try self.append(db, audit)
+            return true
+        }
+    }
+
+    public func accept(_ a: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE devices SET watermark = ?, counter = ?, drift_steps = ?, drift_history = ?, last_used_at = ?,
+                    failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = revision + 1
+                WHERE serial = ? AND watermark < ?
+                    AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
+                """, arguments: [a.step, a.counter, a.driftSteps, Self.history(a.driftHistory), a.now, a.serial, a.step, a.now])
+            guard db.changesCount == 1 else { return false }
+            try self.append(db, audit)
+            return true
+        }
+    }
+
+    public func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String] {
+        try await write { db in
+            var locked: [String] = []
+            for serial in serials {
+                // One atomic conditional update per device: concurrent failures from any number of
+                // processes are each counted once, and the device locks exactly at the threshold.
+                let rows = try Row.fetchAll(db, sql: """
+                    UPDATE devices SET
+                        failure_count = failure_count + 1,
+                        state = CASE WHEN failure_count + 1 >= ? THEN 'locked' ELSE state END,
+                        lockouts = CASE WHEN failure_count + 1 >= ? THEN lockouts + 1 ELSE lockouts END,
+                        locked_until = CASE WHEN failure_count + 1 >= ?
+                            THEN ? + min(? << min(lockouts, 20), ?) ELSE locked_until END,
+                        revision = revision + 1
+                    WHERE serial = ? AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
+                    RETURNING state
+                    """, arguments: [policy.lockoutThreshold, policy.lockoutThreshold, policy.lockoutThreshold, now,
+                                     policy.baseLockSeconds, policy.maximumLockSeconds, serial, now])
+                if let state = rows.first?["state"] as String?, state == "locked" { locked.append(serial) }
+            }
+            try self.append(db, audit)
+            return locked
+        }
+    }
+
+    public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
+        try await write { db in try self.append(db, draft) }
+    }
+
+    public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit]).map { row in
+                AuditEntry(
+                    sequence: row["seq"],
+                    draft: AuditDraft(time: row["time"], actor: row["actor"], action: row["action"], user: row["user"], serial: row["serial"],
+                                      result: row["result"], detail: row["detail"]),
+                    previousHash: [UInt8](row["prev_hash"] as Data), hash: [UInt8](row["hash"] as Data))
+            }
+        }
+    }
+
+    public func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1").map { row in
+                AuditCheckpoint(sequence: row["seq"], hash: [UInt8](row["hash"] as Data), mac: [UInt8](row["mac"] as Data))
+            }
+        }
+    }
+
+    public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
+        async throws(MFAError) -> Int
+    {
+        do {
+            return try await withoutActuallyEscaping(transform) { transform in
+            nonisolated(unsafe) let reseal = transform
+            return try await write { db in
+                let devices = try Row.fetchAll(db, sql: "SELECT * FROM devices").map(Self.record)
+                for device in devices {
+                    try db.execute(sql: "UPDATE devices SET sealed_secret = ?, revision = revision + 1 WHERE serial = ?",
+                                   arguments: [Data(try reseal(device)), device.serial])
+                }
+                try self.append(db, audit, chain: newChain)
+                return devices.count
+            }
+            }
+        } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "SQLite: \(error)") }
+    }
+
+    // MARK: Internals
+
+    /// Appends to the hash chain and moves the signed checkpoint, inside the caller's transaction.
+    func append(_ db: Database, _ draft: AuditDraft, chain: AuditChain? = nil) throws {
+        let chain = chain ?? self.chain
+        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
+            (sequence: $0["seq"] as Int64, hash: [UInt8]($0["hash"] as Data))
+        }
+        let entry = chain.entry(after: head, draft)
+        let d = entry.draft
+        try db.execute(sql: """
+            INSERT INTO audit (seq, time, actor, action, user, serial, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [entry.sequence, d.time, d.actor, d.action, d.user, d.serial, d.result, d.detail, Data(entry.previousHash), Data(entry.hash)])
+        let checkpoint = chain.checkpoint(for: entry)
+        try db.execute(sql: """
+            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac
+            """, arguments: [checkpoint.sequence, Data(checkpoint.hash), Data(checkpoint.mac)])
+    }
+
+    static func arguments(_ d: DeviceRecord) -> StatementArguments { StatementArguments(values(d)) }
+
+    static func values(_ d: DeviceRecord) -> [(any DatabaseValueConvertible)?] {
+        [d.serial, d.kind.rawValue, d.owner, d.state.rawValue, d.algorithm.rawValue, d.digits, d.period, d.counter, d.watermark,
+         d.driftSteps, history(d.driftHistory), d.failureCount, d.lockouts, d.lockedUntil, d.createdAt, d.enabledAt, d.lastUsedAt,
+         Data(d.sealedSecret)]
+    }
+
+    static func history(_ values: [Int64]) -> String { values.map(String.init).joined(separator: ",") }
+
+    static func record(_ row: Row) throws -> DeviceRecord {
+        guard let kind = DeviceKind(rawValue: row["kind"]), let state = DeviceState(rawValue: row["state"]),
+            let algorithm = HashAlgorithm(rawValue: row["algorithm"])
+        else { throw MFAError(.storeUnavailable, "device \(row["serial"] as String) has an unreadable row") }
+        var d = DeviceRecord(
+            serial: row["serial"], kind: kind, owner: row["owner"], state: state, algorithm: algorithm, digits: row["digits"],
+            period: row["period"], counter: row["counter"], sealedSecret: [UInt8](row["sealed_secret"] as Data), createdAt: row["created_at"])
+        d.watermark = row["watermark"]
+        d.driftSteps = row["drift_steps"]
+        d.driftHistory = (row["drift_history"] as String).split(separator: ",").compactMap { Int64($0) }
+        d.failureCount = row["failure_count"]
+        d.lockouts = row["lockouts"]
+        d.lockedUntil = row["locked_until"]
+        d.enabledAt = row["enabled_at"]
+        d.lastUsedAt = row["last_used_at"]
+        d.revision = row["revision"]
+        return d
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
+        try await guarded { try await self.pool.write(body) }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
+        try await guarded { try await self.pool.read(body) }
+    }
+
+    private func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
+        do { return try await body() } catch let error as MFAError { throw error } catch {
+            throw MFAError(.storeUnavailable, "SQLite: \(error)")
+        }
+    }
+}
