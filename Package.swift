@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "mfactl", targets: ["mfactl"]),
         .executable(name: "otp-bench", targets: ["otp-bench"]),
         .executable(name: "ct-harness", targets: ["ct-harness"]),
+        .executable(name: "token-emulator", targets: ["token-emulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,6 +56,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A virtual YKOATH card inserted into pcscd's vpcd reader, for tests against real PC/SC clients.
+        .executableTarget(
+            name: "token-emulator",
+            dependencies: [
+                "TokenDevices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "otp-bench",
             dependencies: ["OTP", "CLibOath", "COpenSSL"]
@@ -71,5 +80,6 @@ let package = Package(
             exclude: ["Reference"]
         ),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "mfactl", "TestSupport"]),
+        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport"]),
     ]
 )
