@@ -125,6 +125,8 @@ struct OATHCard: ParsableCommand {
                 } else {
                     printError("reconnected to vpcd at \(display)")
                 }
+            case .silent:
+                printError("warning: vpcd at \(display) has not polled the card; is another card using this slot?")
             case .disconnected:
                 printError("vpcd at \(display) closed the connection; reconnecting")
             case .removed(let count):

@@ -124,6 +124,21 @@ struct VPCDConnectionTests {
         #expect(events.items == [.failed(VirtualTokenError(.connectionFailed, "")), .finished])
     }
 
+    @Test("a vpcd that never polls the card (slot taken by another card) is reported once")
+    func silence() throws {
+        let server = try FakeVPCD()
+        defer { server.close() }
+        let events = Recorder<VPCDConnection.Event>()
+        let connection = Self.connection(server, events: events)
+        connection.start()
+        try server.accept()
+        #expect(eventually(timeout: VPCDConnection.silenceWarning + 2) { events.items.contains(.silent) })
+        #expect(server.exchange([0x04]) == VPCDConnection.yubiKey5NFCATR)
+        connection.stop()
+        connection.waitUntilFinished()
+        #expect(events.items == [.connected(host: "127.0.0.1", port: server.port), .silent, .finished])
+    }
+
     @Test("stop during the retry loop ends promptly")
     func stopWhileRetrying() throws {
         let port = try FakeVPCD.unusedPort()

@@ -71,6 +71,10 @@ public final class VPCDConnection: @unchecked Sendable {
     public enum Event: Sendable, Hashable {
         /// Connected to vpcd (first time or again after a disconnection): the card is in the reader.
         case connected(host: String, port: UInt16)
+        /// Connected, but vpcd has said nothing for ``VPCDConnection/silenceWarning`` seconds. pcscd polls a
+        /// card several times a second, so the slot is most likely served to another card (vpcd accepts
+        /// one per port; the kernel still completes further connections into its backlog).
+        case silent
         /// vpcd closed the socket; the card is out of the reader until it reconnects.
         case disconnected
         /// ``Options/removeAfter`` APDUs were answered; the socket is closed and the connection stopped.
@@ -80,6 +84,9 @@ public final class VPCDConnection: @unchecked Sendable {
         /// The connection thread has ended (after ``stop()``, a removal or a failure).
         case finished
     }
+
+    /// Seconds without any message from vpcd after connecting before ``Event/silent`` is reported.
+    public static let silenceWarning = 3.0
 
     public let options: Options
     private let card: any VirtualCard
@@ -238,6 +245,8 @@ public final class VPCDConnection: @unchecked Sendable {
 
     /// Answers vpcd's messages until the socket closes, the card is removed, or ``stop()``.
     private func serve(_ fd: Int32) -> SessionEnd {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&poller, 1, Int32(Self.silenceWarning * 1000)) == 0 { onEvent(.silent) }
         while true {
             if let limit = options.removeAfter, apduCount >= limit { return .removed }
             guard let header = readExactly(fd, 2) else { return isStopping ? .stopped : .peerClosed }
@@ -325,11 +334,18 @@ public final class VPCDConnection: @unchecked Sendable {
                 close(fd)
                 return nil
             }
+            // A full backlog drops the SYN and leaves the connect pending: wait in slices so stop() is prompt.
             var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            var ready = false
+            for _ in 0..<20 where !isStopping {
+                if poll(&poller, 1, 100) == 1 {
+                    ready = true
+                    break
+                }
+            }
             var pending: Int32 = 0
             var size = socklen_t(MemoryLayout<Int32>.size)
-            guard poll(&poller, 1, 2000) == 1, getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &size) == 0, pending == 0
-            else {
+            guard ready, getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &size) == 0, pending == 0 else {
                 close(fd)
                 return nil
             }
