@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "mfactl", targets: ["mfactl"]),
         .executable(name: "otp-bench", targets: ["otp-bench"]),
         .executable(name: "ct-harness", targets: ["ct-harness"]),
+        .executable(name: "token-emulator", targets: ["token-emulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,6 +73,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A virtual YKOATH card inserted into pcscd's vpcd reader, for tests against real PC/SC clients.
+        .executableTarget(
+            name: "token-emulator",
+            dependencies: [
+                "TokenDevices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "otp-bench",
             dependencies: ["OTP", "CLibOath", "COpenSSL"]
@@ -87,7 +96,7 @@ let package = Package(
             dependencies: ["OTP", "COpenSSL", "TestSupport"],
             exclude: ["Reference"]
         ),
-        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport"]),
-        .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "TestSupport"]),
+        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
+        .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
     ]
 )
