@@ -137,8 +137,8 @@ struct OATHCardTests {
 
     @Test("the card pulled out in the middle of a session is a clear error")
     func cardRemoved() throws {
-        let card = try VirtualCard(["--remove-after", "2"])
-        // SELECT and LIST pass, then the card disappears before the next command.
+        let card = try VirtualCard(["--remove-after", "1"])
+        // SELECT passes, then the card disappears before LIST.
         let result = try card.mfactl(["oath", "code"] + r + ["--name", "anything"])
         #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("removed") || result.stderr.contains("no card") || result.stderr.contains("does not respond"), "\(result.stderr)")

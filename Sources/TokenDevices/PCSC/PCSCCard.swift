@@ -1,4 +1,7 @@
 import CPCSCLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A connection to a card, confined to its ``PCSCClient``'s thread.
 public final class PCSCCard: APDUTransport {
@@ -23,9 +26,33 @@ public final class PCSCCard: APDUTransport {
         var response = [UInt8](repeating: 0, count: 65_538)
         var length = DWORD(response.count)
         let pci = activeProtocol.contains(.t1) ? mfa_pcsc_pci_t1() : mfa_pcsc_pci_t0()
-        try PCSCContext.check(
-            SCardTransmit(handle, pci, bytes, DWORD(bytes.count), nil, &response, &length), "send a command to '\(reader)'")
+        let result = SCardTransmit(handle, pci, bytes, DWORD(bytes.count), nil, &response, &length)
+        if result != SCARD_S_SUCCESS, cardWasRemoved(after: result) {
+            throw PCSCError(rawValue: Int64(SCARD_W_REMOVED_CARD), operation: "send a command to '\(reader)'")
+        }
+        try PCSCContext.check(result, "send a command to '\(reader)'")
         return Array(response.prefix(Int(length)))
+    }
+
+    /// A failed transmit often only says "not transacted" when the card was pulled: pcscd notices the
+    /// removal on its next poll. Ask the reader for up to a second before reporting the vaguer error.
+    private func cardWasRemoved(after result: LONG) -> Bool {
+        let suspicious: [LONG] = [SCARD_E_NOT_TRANSACTED, SCARD_W_REMOVED_CARD, SCARD_E_NO_SMARTCARD, SCARD_W_UNRESPONSIVE_CARD, SCARD_F_COMM_ERROR]
+        guard suspicious.contains(result) else { return false }
+        if result == SCARD_W_REMOVED_CARD || result == SCARD_E_NO_SMARTCARD { return true }
+        for _ in 0..<20 {
+            var nameLength: DWORD = 0
+            var state: DWORD = 0
+            var proto: DWORD = 0
+            var atr = [UInt8](repeating: 0, count: Int(MAX_ATR_SIZE))
+            var atrLength = DWORD(atr.count)
+            let status = SCardStatus(handle, nil, &nameLength, &state, &proto, &atr, &atrLength)
+            if status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD || (status == SCARD_S_SUCCESS && state & DWORD(SCARD_ABSENT) != 0) {
+                return true
+            }
+            usleep(50_000)
+        }
+        return false
     }
 
     /// Sends one command APDU.

@@ -12,6 +12,8 @@ public final class PCSCClient: @unchecked Sendable {
     private var jobs: [() -> Void] = []
     private var stopping = false
     private var thread: Thread?
+    /// Signalled by the thread once it has released the context and is about to end.
+    private let finished = DispatchSemaphore(value: 0)
     /// Written once on the owner thread before `init` returns; read-only afterwards.
     private var handle: SCARDCONTEXT = 0
 
@@ -27,12 +29,14 @@ public final class PCSCClient: @unchecked Sendable {
                 self.handle = context
             } catch {
                 failure = error
+                self.finished.signal()
                 ready.signal()
                 return
             }
             ready.signal()
             self.runLoop()
             SCardReleaseContext(context)
+            self.finished.signal()
         }
         thread.name = "pcsc"
         thread.stackSize = 1 << 20
@@ -46,12 +50,16 @@ public final class PCSCClient: @unchecked Sendable {
         close()
     }
 
-    /// Stops the thread after the queued work and releases the context.
+    /// Stops the thread after the queued work, releases the context, and waits for both (so no
+    /// pcsc-lite call can race the process's exit). Idempotent.
     public func close() {
         lock.lock()
+        let first = !stopping
         stopping = true
         lock.signal()
         lock.unlock()
+        guard first, Thread.current !== thread else { return }
+        finished.wait()
     }
 
     /// Interrupts a blocking `SCardGetStatusChange` on this client's context (pcsc-lite allows this
@@ -66,11 +74,14 @@ public final class PCSCClient: @unchecked Sendable {
         precondition(Thread.current !== thread, "performBlocking called from the PC/SC thread")
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: Result<T, any Error>?
-        // The caller blocks until the job has run, so the non-escaping closure outlives its use.
-        try withoutActuallyEscaping(body) { work in
-            nonisolated(unsafe) let job = work
+        // The caller blocks until the job has run, so the non-escaping closure outlives its use. The
+        // worker reaches it through a box that lets go of it before the caller resumes.
+        withoutActuallyEscaping(body) { work in
+            let box = WorkBox()
+            box.work = { context in result = Result { try work(context) } }
             enqueue { [handle] in
-                result = Result { try job(PCSCContext(handle: handle)) }
+                box.work?(PCSCContext(handle: handle))
+                box.work = nil
                 done.signal()
             }
             done.wait()
@@ -90,6 +101,10 @@ public final class PCSCClient: @unchecked Sendable {
         } onCancel: {
             self.cancel()
         }
+    }
+
+    private final class WorkBox: @unchecked Sendable {
+        var work: ((PCSCContext) -> Void)?
     }
 
     private func enqueue(_ job: @escaping () -> Void) {
