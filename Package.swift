@@ -96,6 +96,7 @@ let package = Package(
             dependencies: ["OTP", "COpenSSL", "TestSupport"],
             exclude: ["Reference"]
         ),
+        .testTarget(name: "MFATests", dependencies: ["MFA", "MFAStoreSQLite", "MFAStorePostgres", "OTP", "TestSupport"]),
         .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
     ]

@@ -17,6 +17,8 @@ APT_PACKAGES=(
   pcscd               # the PC/SC daemon the tests talk to
   vsmartcard-vpcd     # pcscd's virtual reader driver, for the virtual OATH card
   yubikey-manager     # ykman: independent YKOATH client for cross-checks
+  libsqlite3-dev      # SQLite for GRDB (the embedded store)
+  postgresql          # the shared store's server, for the PostgreSQL conformance tests
 )
 
 missing=()

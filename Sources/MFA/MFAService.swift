@@ -51,11 +51,12 @@ public struct CredentialReportRow: Sendable, Hashable, Codable {
          String(driftSeconds), String(failureCount), String(locked)].joined(separator: ",")
     }
 
-    static func csv(_ field: String) -> String {
+    /// A CSV field: quoted when needed, with spreadsheet formulas defused.
+    public static func csv(_ field: String) -> String {
         // Quote, and defuse spreadsheet formulas.
         var text = field
         if let first = text.first, "=+-@".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) || text != field else { return text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
     }
 }
@@ -356,8 +357,9 @@ public struct MFAService: Sendable {
                     let second = Int64(m.counter) + 1
                     return SyncMatch(lastStep: second, driftSteps: 0, nextCounter: second + 1, detail: "counter \(second)")
                 }
-                let one = try hotp.verify(c1, counter: start, lookAhead: policy.hotpSyncWindow)
-                let two = try hotp.verify(c2, counter: start, lookAhead: policy.hotpSyncWindow)
+                let used = watermark.map { UInt64($0) }
+                let one = try hotp.verify(c1, counter: start, lookAhead: policy.hotpSyncWindow, watermark: used)
+                let two = try hotp.verify(c2, counter: start, lookAhead: policy.hotpSyncWindow, watermark: used)
                 if one != nil && two != nil { throw MFAError(.notConsecutive, "the two codes are valid but not consecutive") }
             } else {
                 let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
@@ -365,8 +367,8 @@ public struct MFAService: Sendable {
                     let second = Int64(m.counter) + 1
                     return SyncMatch(lastStep: second, driftSteps: m.offset + 1, nextCounter: 0, detail: "drift \(m.offset + 1) steps")
                 }
-                let one = try totp.verify(c1, at: now, window: policy.totpSyncWindow)
-                let two = try totp.verify(c2, at: now, window: policy.totpSyncWindow)
+                let one = try totp.verify(c1, at: now, window: policy.totpSyncWindow, watermark: watermark)
+                let two = try totp.verify(c2, at: now, window: policy.totpSyncWindow, watermark: watermark)
                 if one != nil && two != nil { throw MFAError(.notConsecutive, "the two codes are valid but not consecutive") }
             }
         } catch let error as OTPError { throw MFAError(.invalidInput, error.message) }

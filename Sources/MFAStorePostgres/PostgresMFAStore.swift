@@ -19,8 +19,14 @@ public final class PostgresMFAStore: MFAStore {
 
     static let auditLock: Int64 = 0x4D46_4131  // "MFA1"
 
-    /// Connects to `url` (`postgres://user:password@host:port/database`). Call ``migrate()`` first.
-    public init(url: String, chain: AuditChain) throws(MFAError) {
+    let schema: String?
+    let endpoint: String
+    /// How long ``migrate()`` (the first contact at start-up) waits for the server.
+    public let startupTimeoutSeconds = 8
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`), optionally in its own
+    /// `schema` (created by ``migrate()``). Call ``migrate()`` first.
+    public init(url: String, chain: AuditChain, schema: String? = nil) throws(MFAError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
@@ -31,6 +37,15 @@ public final class PostgresMFAStore: MFAStore {
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
         configuration.options.maximumConnections = 20
+        configuration.options.connectTimeout = .seconds(5)
+        endpoint = "\(host):\(components.port ?? 5432)"
+        if let schema {
+            guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw MFAError(.invalidInput, "a schema name may hold only letters, digits and _")
+            }
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        self.schema = schema
         client = PostgresClient(configuration: configuration)
         self.chain = chain
         let client = self.client
@@ -43,9 +58,35 @@ public final class PostgresMFAStore: MFAStore {
     public func shutdown() { runner.cancel() }
 
     public func migrate() async throws(MFAError) {
+        // The pool retries unreachable servers forever; at start-up an admin wants an answer.
+        let seconds = startupTimeoutSeconds
+        let endpoint = self.endpoint
+        let outcome: Result<Void, MFAError> = await withTaskGroup(of: Result<Void, MFAError>?.self) { group in
+            group.addTask {
+                do throws(MFAError) { try await self.createSchema(); return .success(()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return Task.isCancelled ? nil : .failure(MFAError(.storeUnavailable, "PostgreSQL at \(endpoint) did not answer within \(seconds) s (is it running? are the URL's credentials right?)"))
+            }
+            for await result in group {
+                if let result {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            return .failure(MFAError(.storeUnavailable, "PostgreSQL migration was cancelled"))
+        }
+        try outcome.get()
+    }
+
+    private func createSchema() async throws(MFAError) {
         try await guarded {
             try await self.client.withTransaction(logger: self.logger) { c in
                 try await c.query("SELECT pg_advisory_xact_lock(\(Self.auditLock + 1))", logger: self.logger)
+                if let schema = self.schema {
+                    try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: self.logger)
+                }
                 try await c.query("""
                     CREATE TABLE IF NOT EXISTS devices (
                         serial TEXT PRIMARY KEY,
@@ -252,6 +293,11 @@ public final class PostgresMFAStore: MFAStore {
                 }
             }
         } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "PostgreSQL: \(error)") }
+    }
+
+    /// Runs raw SQL: for tests that tamper with the audit log on purpose.
+    @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
+        try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
     }
 
     // MARK: Internals

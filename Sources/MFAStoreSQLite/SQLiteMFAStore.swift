@@ -227,6 +227,11 @@ public final class SQLiteMFAStore: MFAStore {
         } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "SQLite: \(error)") }
     }
 
+    /// Runs raw SQL: for tests that tamper with the audit log on purpose.
+    @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
+        try await write { db in try db.execute(sql: sql) }
+    }
+
     // MARK: Internals
 
     /// Appends to the hash chain and moves the signed checkpoint, inside the caller's transaction.

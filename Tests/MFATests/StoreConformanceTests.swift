@@ -1,0 +1,313 @@
+import Foundation
+import MFA
+import MFAStoreSQLite
+import OTP
+import TestSupport
+import Testing
+
+/// One suite, run unchanged against SQLite and PostgreSQL.
+@Suite("MFA service and store conformance (SQLite and PostgreSQL)")
+struct StoreConformanceTests {
+    @Test("virtual enrollment: seed once, enable with two consecutive codes (from oathtool), verify once, replay rejected", arguments: StoreKind.allCases)
+    func enrollEnableVerify(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let enrollment = try await h.service.createVirtual(user: "alice", issuer: "Example", actor: "test")
+        #expect(enrollment.uri.hasPrefix("otpauth://totp/Example:alice?secret=\(enrollment.secretBase32)"))
+        let listed = try await h.service.list(user: "alice")
+        #expect(listed.count == 1 && listed[0].state == .pending && listed[0].sealedSecret.count > 20)
+        #expect(!listed[0].sealedSecret.contains(subsequence: try Base32.decode(enrollment.secretBase32)))
+        // Codes from oathtool, for the previous and the current step.
+        func oathtool(_ time: Int64) throws -> String {
+            try TestTools.run("oathtool", ["--totp", "-b", "-N", "@\(time)", enrollment.secretBase32]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await h.service.enable(user: "alice", serial: enrollment.serial, code1: oathtool(h.clock.now - 30), code2: oathtool(h.clock.now), actor: "test")
+        let device = try #require(try await h.store.device(serial: enrollment.serial))
+        #expect(device.state == .active && device.enabledAt == h.clock.now && device.driftSteps == 0)
+        // The enabling codes are used up.
+        #expect(try await h.service.verify(user: "alice", code: oathtool(h.clock.now), actor: "test") == .rejected)
+        h.clock.advance(30)
+        let code = try oathtool(h.clock.now)
+        #expect(try await h.service.verify(user: "alice", code: code, actor: "test") == .accepted(serial: enrollment.serial))
+        #expect(try await h.service.verify(user: "alice", code: code, actor: "test") == .rejected)
+        let after = try #require(try await h.store.device(serial: enrollment.serial))
+        #expect(after.lastUsedAt == h.clock.now && after.failureCount == 1)  // the replay counted as a failure
+    }
+
+    @Test("enable rejects wrong, non-consecutive and reversed codes", arguments: StoreKind.allCases)
+    func enableRules(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let e = try await h.service.createVirtual(user: "bob", actor: "test")
+        let secret = try OTPSecret(base32: e.secretBase32)
+        await #expect(throws: MFAError(.invalidCode, "")) {
+            try await h.service.enable(user: "bob", serial: e.serial, code1: "000000", code2: "111111", actor: "test")
+        }
+        await #expect(throws: MFAError(.notConsecutive, "")) {
+            try await h.service.enable(user: "bob", serial: e.serial, code1: try h.totp(secret, offset: -90), code2: try h.totp(secret), actor: "test")
+        }
+        // Both valid, but in the wrong order: not consecutive.
+        await #expect(throws: MFAError(.notConsecutive, "")) {
+            try await h.service.enable(user: "bob", serial: e.serial, code1: try h.totp(secret), code2: try h.totp(secret, offset: -30), actor: "test")
+        }
+        await #expect(throws: MFAError(.conflict, "")) {
+            try await h.service.enable(user: "mallory", serial: e.serial, code1: try h.totp(secret, offset: -30), code2: try h.totp(secret), actor: "test")
+        }
+        #expect(try await h.store.device(serial: e.serial)?.state == .pending)
+    }
+
+    @Test("a token whose clock runs 10 minutes ahead: enable learns the drift, sign-in follows it", arguments: StoreKind.allCases)
+    func driftingToken(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let e = try await h.service.createVirtual(user: "carol", actor: "test")
+        let secret = try OTPSecret(base32: e.secretBase32)
+        try await h.service.enable(user: "carol", serial: e.serial, code1: try h.totp(secret, offset: 570), code2: try h.totp(secret, offset: 600), actor: "test")
+        #expect(try await h.store.device(serial: e.serial)?.driftSteps == 20)
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "carol", code: try h.totp(secret, offset: 600), actor: "test") == .accepted(serial: e.serial))
+        // Without drift correction this code would be 20 steps out of the ±1 window.
+        let report = try await h.service.credentialReport()
+        #expect(report.first { $0.serial == e.serial }?.driftSeconds == 600)
+    }
+
+    @Test("resync a device that drifted after enrollment; codes used before cannot resync", arguments: StoreKind.allCases)
+    func resync(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("dave")
+        h.clock.advance(60)
+        // The token is now 3 hours fast.
+        #expect(try await h.service.verify(user: "dave", code: try h.totp(secret, offset: 10_800), actor: "test") == .rejected)
+        try await h.service.resync(user: "dave", serial: serial, code1: try h.totp(secret, offset: 10_770), code2: try h.totp(secret, offset: 10_800), actor: "test")
+        #expect(try await h.store.device(serial: serial)?.driftSteps == 360)
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "dave", code: try h.totp(secret, offset: 10_800), actor: "test") == .accepted(serial: serial))
+        // Replaying the resync codes is refused (they are at or below the watermark).
+        await #expect(throws: MFAError(.invalidCode, "")) {
+            try await h.service.resync(user: "dave", serial: serial, code1: try h.totp(secret, offset: 10_740), code2: try h.totp(secret, offset: 10_770), actor: "test")
+        }
+    }
+
+    @Test("10 consecutive failures lock the device; the lock holds for correct codes; unlock; the delay doubles", arguments: StoreKind.allCases)
+    func lockout(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("erin")
+        h.clock.advance(30)
+        let wrong = String(format: "%06d", (Int(try h.totp(secret))! + 1) % 1_000_000)
+        for _ in 0..<10 { #expect(try await h.service.verify(user: "erin", code: wrong, actor: "test") == .rejected) }
+        var device = try #require(try await h.store.device(serial: serial))
+        #expect(device.state == .locked && device.failureCount == 10 && device.lockedUntil == h.clock.now + 60)
+        #expect(try await h.service.verify(user: "erin", code: try h.totp(secret), actor: "test") == .rejected)
+        try await h.service.unlock(serial: serial, actor: "admin")
+        #expect(try await h.service.verify(user: "erin", code: try h.totp(secret), actor: "test") == .accepted(serial: serial))
+        // Lock again twice without success in between: 60 s, then 120 s.
+        for _ in 0..<10 { _ = try await h.service.verify(user: "erin", code: wrong, actor: "test") }
+        h.clock.advance(61)
+        for _ in 0..<10 { _ = try await h.service.verify(user: "erin", code: "123456", actor: "test") }
+        device = try #require(try await h.store.device(serial: serial))
+        #expect(device.state == .locked && device.lockouts == 2 && device.lockedUntil == h.clock.now + 120)
+        h.clock.advance(121)
+        #expect(try await h.service.verify(user: "erin", code: try h.totp(secret), actor: "test") == .accepted(serial: serial))
+        #expect(try await h.store.device(serial: serial)?.state == .active)
+    }
+
+    @Test("hardware HOTP: inventory, assignment on enable, look-ahead, counter advance, replay", arguments: StoreKind.allCases)
+    func hardwareHOTP(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let secret = try OTPSecret(bytes: Array("12345678901234567890".utf8))
+        try await h.service.register(serial: "FT-0001", kind: .hardwareHOTP, secret: secret, counter: 0, actor: "admin")
+        #expect(try await h.service.inventory(.unassigned).map(\.serial) == ["FT-0001"])
+        #expect(try await h.service.inventory(.assigned).isEmpty)
+        // RFC 4226 codes: 755224 (0), 287082 (1), 359152 (2), 969429 (3), 338314 (4), 254676 (5).
+        try await h.service.enable(user: "frank", serial: "FT-0001", code1: "755224", code2: "287082", actor: "admin")
+        #expect(try await h.service.inventory(.assigned).map(\.serial) == ["FT-0001"])
+        #expect(try await h.service.verify(user: "frank", code: "287082", actor: "t") == .rejected)
+        #expect(try await h.service.verify(user: "frank", code: "969429", actor: "t") == .accepted(serial: "FT-0001"))
+        #expect(try await h.service.verify(user: "frank", code: "359152", actor: "t") == .rejected)
+        #expect(try await h.service.verify(user: "frank", code: "338314", actor: "t") == .accepted(serial: "FT-0001"))
+        #expect(try await h.store.device(serial: "FT-0001")?.counter == 5)
+    }
+
+    @Test("diagnose is read-only and tells where a code falls", arguments: StoreKind.allCases)
+    func diagnose(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("gina")
+        let before = try #require(try await h.store.device(serial: serial))
+        let ahead = try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: 3_000), actor: "tech")
+        #expect(ahead.found && ahead.offset == 100 && ahead.offsetSeconds == 3_000 && !ahead.withinSignInWindow)
+        let used = try await h.service.diagnose(serial: serial, code: try h.totp(secret), actor: "tech")
+        #expect(used.found && used.alreadyUsed && !used.withinSignInWindow)
+        let next = try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: 30), actor: "tech")
+        #expect(next.found && next.offset == 1 && next.withinSignInWindow)
+        let after = try #require(try await h.store.device(serial: serial))
+        #expect(after == before)
+    }
+
+    @Test("deactivate, delete (virtual must be deactivated first), limits, duplicates", arguments: StoreKind.allCases)
+    func lifecycle(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, _) = try await h.enrolledVirtual("hank")
+        await #expect(throws: MFAError(.conflict, "")) { try await h.service.delete(serial: serial, actor: "admin") }
+        try await h.service.deactivate(serial: serial, actor: "admin")
+        try await h.service.delete(serial: serial, actor: "admin")
+        #expect(try await h.store.device(serial: serial) == nil)
+        for _ in 0..<8 { _ = try await h.service.createVirtual(user: "ivy", actor: "admin") }
+        await #expect(throws: MFAError(.limitExceeded, "")) { try await h.service.createVirtual(user: "ivy", actor: "admin") }
+        let secret = try OTPSecret(bytes: Array("12345678901234567890".utf8))
+        try await h.service.register(serial: "T2-1", kind: .hardwareTOTP, secret: secret, actor: "admin")
+        await #expect(throws: MFAError(.alreadyExists, "")) {
+            try await h.service.register(serial: "T2-1", kind: .hardwareTOTP, secret: secret, actor: "admin")
+        }
+        await #expect(throws: MFAError(.noSuchDevice, "")) { try await h.service.deactivate(serial: "nope", actor: "admin") }
+    }
+
+    @Test("bad input is a typed error and writes nothing", arguments: StoreKind.allCases)
+    func badInput(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let good = try OTPSecret(bytes: Array("12345678901234567890".utf8))
+        let auditBefore = try await h.store.auditEntries(after: 0, limit: 100).count
+        await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createVirtual(user: "bad\u{7}name", actor: "t") }
+        await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createVirtual(user: "", actor: "t") }
+        await #expect(throws: MFAError(.invalidInput, "")) {
+            try await h.service.register(serial: "X1", kind: .hardwareTOTP, secret: good, digits: 9, actor: "t")
+        }
+        await #expect(throws: MFAError(.invalidInput, "")) {
+            try await h.service.register(serial: "X2", kind: .hardwareTOTP, secret: try OTPSecret(bytes: [1, 2, 3, 4, 5, 6, 7, 8, 9]), actor: "t")
+        }
+        await #expect(throws: MFAError(.invalidInput, "")) {
+            try await h.service.register(serial: "X3", kind: .hardwareTOTP, secret: try OTPSecret(bytes: [UInt8](repeating: 0, count: 20)), actor: "t")
+        }
+        await #expect(throws: MFAError(.invalidInput, "")) {
+            try await h.service.register(serial: "bad serial!", kind: .hardwareTOTP, secret: good, actor: "t")
+        }
+        #expect(throws: OTPError(.invalidAlgorithm, "")) { try HashAlgorithm(parsing: "md5") }
+        #expect(try await h.service.inventory(.any).isEmpty)
+        #expect(try await h.store.auditEntries(after: 0, limit: 100).count == auditBefore)
+        // Malformed codes and unknown users are ordinary rejections.
+        #expect(try await h.service.verify(user: "nobody", code: "123456", actor: "t") == .rejected)
+        #expect(try await h.service.verify(user: "nobody", code: "12ab", actor: "t") == .rejected)
+    }
+
+    @Test("credential report: one row per user and device, CSV and JSON, no secrets", arguments: StoreKind.allCases)
+    func report(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("jack")
+        _ = try await h.service.createVirtual(user: "kate", actor: "admin")
+        let rows = try await h.service.credentialReport()
+        #expect(rows.count == 2)
+        let jack = try #require(rows.first { $0.user == "jack" })
+        #expect(jack.mfaActive && jack.serial == serial && jack.state == "active" && !jack.locked)
+        #expect(rows.first { $0.user == "kate" }?.mfaActive == false)
+        let csv = ([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n")
+        #expect(csv.hasPrefix("user,mfa_active,serial,kind,state,enabled_at,last_used_at,drift_seconds,failure_count,locked\n"))
+        #expect(!csv.contains(secret.base32EncodedString()))
+        let json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        #expect(json.contains("\"mfaActive\":true") && !json.contains(secret.base32EncodedString()))
+        #expect(CredentialReportRow.csv("=cmd()") == "'=cmd()")
+    }
+
+    @Test("audit: every change is chained; edits, deletions, reordering and truncation are detected", arguments: StoreKind.allCases)
+    func auditChain(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (_, secret) = try await h.enrolledVirtual("liam")
+        h.clock.advance(30)
+        _ = try await h.service.verify(user: "liam", code: try h.totp(secret), actor: "t")
+        _ = try await h.service.verify(user: "liam", code: "000000", actor: "t")
+        let entries = try await h.service.auditEntries()
+        #expect(entries.map(\.draft.action) == ["device.create", "device.enable", "verify", "verify"])
+        #expect(entries.map(\.draft.result) == ["ok", "ok", "accepted", "rejected"])
+        #expect(!entries.contains { $0.draft.detail.contains(try! h.totp(secret)) })
+        #expect(try await h.service.verifyAuditChain().ok)
+
+        try await h.raw("UPDATE audit SET result = 'accepted' WHERE seq = 4")
+        var check = try await h.service.verifyAuditChain()
+        #expect(!check.ok && check.brokenAt == 4 && check.reason?.contains("altered") == true)
+        try await h.raw("UPDATE audit SET result = 'rejected' WHERE seq = 4")
+        #expect(try await h.service.verifyAuditChain().ok)
+
+        try await h.raw("UPDATE audit SET seq = 100 WHERE seq = 2")
+        try await h.raw("UPDATE audit SET seq = 2 WHERE seq = 3")
+        try await h.raw("UPDATE audit SET seq = 3 WHERE seq = 100")
+        check = try await h.service.verifyAuditChain()
+        #expect(!check.ok && check.brokenAt == 2)
+        try await h.raw("UPDATE audit SET seq = 100 WHERE seq = 2")
+        try await h.raw("UPDATE audit SET seq = 2 WHERE seq = 3")
+        try await h.raw("UPDATE audit SET seq = 3 WHERE seq = 100")
+        #expect(try await h.service.verifyAuditChain().ok)
+
+        try await h.raw("DELETE FROM audit WHERE seq = 4")
+        check = try await h.service.verifyAuditChain()
+        #expect(!check.ok && check.reason?.contains("truncated") == true)
+        try await h.raw("DELETE FROM audit WHERE seq = 2")
+        check = try await h.service.verifyAuditChain()
+        #expect(!check.ok && check.brokenAt == 3)
+    }
+
+    @Test("vault rotation re-seals every secret in one transaction; the old key no longer opens them", arguments: StoreKind.allCases)
+    func rotation(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("mia")
+        let newVault = try SecretVault(key: Crypto.randomBytes(32))
+        #expect(try await h.service.rotate(to: newVault, actor: "admin") == 1)
+        let device = try #require(try await h.store.device(serial: serial))
+        #expect(try newVault.open(device.sealedSecret, serial: serial).constantTimeEquals(secret))
+        #expect(throws: MFAError(.vault, "")) { try h.vault.open(device.sealedSecret, serial: serial) }
+        // A sealed secret moved to another serial does not open.
+        #expect(throws: MFAError(.vault, "")) { try newVault.open(device.sealedSecret, serial: "OTHER") }
+        let rotated = MFAService(store: try await h.reopen(), vault: newVault, clock: { h.clock.now })
+        #expect(try await rotated.verifyAuditChain().ok)
+    }
+
+    @Test("200 concurrent verifies of one valid code from two store instances: exactly one accepted", arguments: StoreKind.allCases)
+    func concurrentReplay(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("noah")
+        h.clock.advance(30)
+        let code = try h.totp(secret)
+        let other = try await h.otherProcess()
+        let results = try await withThrowingTaskGroup(of: VerifyResult.self) { group in
+            for i in 0..<200 {
+                let service = i % 2 == 0 ? h.service : other
+                group.addTask { try await service.verify(user: "noah", code: code, actor: "load") }
+            }
+            return try await group.reduce(into: [VerifyResult]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == .accepted(serial: serial) }.count == 1)
+        #expect(results.filter { $0 == .rejected }.count == 199)
+        let accepted = try await h.service.auditEntries(after: 0, limit: 1_000).filter { $0.draft.result == "accepted" }
+        #expect(accepted.count == 1)
+    }
+
+    @Test("concurrent failures from two store instances lock the device exactly at the limit", arguments: StoreKind.allCases)
+    func concurrentFailures(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, _) = try await h.enrolledVirtual("olga")
+        let other = try await h.otherProcess()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<40 {
+                let service = i % 2 == 0 ? h.service : other
+                group.addTask { _ = try await service.verify(user: "olga", code: "999999", actor: "load") }
+            }
+            try await group.waitForAll()
+        }
+        let device = try #require(try await h.store.device(serial: serial))
+        #expect(device.state == .locked && device.failureCount == 10 && device.lockouts == 1)
+        let locks = try await h.service.auditEntries(after: 0, limit: 1_000).filter { $0.draft.action == "device.lock" }
+        #expect(locks.count == 1)
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
+
+    @Test("a store that cannot be reached is a typed error with the cause")
+    func unavailable() async throws {
+        let vault = try SecretVault(key: Crypto.randomBytes(32))
+        #expect(throws: MFAError(.storeUnavailable, "")) {
+            _ = try SQLiteMFAStore(path: "/proc/definitely/not/here.sqlite", chain: AuditChain(vault: vault))
+        }
+        let store = try PostgresMFAStoreFactory.unreachable(chain: AuditChain(vault: vault))
+        await #expect(throws: MFAError(.storeUnavailable, "")) { try await store.migrate() }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence: [UInt8]) -> Bool {
+        guard !subsequence.isEmpty, subsequence.count <= count else { return false }
+        return (0...(count - subsequence.count)).contains { Array(self[$0..<($0 + subsequence.count)]) == subsequence }
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts a local PostgreSQL (Debian's cluster, no systemd needed), creates the role and the test
+# database, and prints the URL to export as MFA_TEST_POSTGRES_URL. Loopback only.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if ! command -v pg_lsclusters >/dev/null 2>&1; then
+  echo "start-postgres: installing postgresql" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
+cluster=$(pg_lsclusters --no-header | head -1)
+if [ -z "$cluster" ]; then
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  $SUDO pg_createcluster "$version" main >/dev/null
+  cluster=$(pg_lsclusters --no-header | head -1)
+fi
+version=$(echo "$cluster" | awk '{print $1}')
+name=$(echo "$cluster" | awk '{print $2}')
+port=$(echo "$cluster" | awk '{print $3}')
+if ! echo "$cluster" | grep -q online; then
+  echo "start-postgres: starting cluster $version/$name on port $port" >&2
+  $SUDO pg_ctlcluster "$version" "$name" start
+fi
+
+for _ in $(seq 1 100); do
+  if $SUDO -u postgres psql -p "$port" -qtAc 'SELECT 1' >/dev/null 2>&1 || su postgres -c "psql -p $port -qtAc 'SELECT 1'" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+
+# SQL goes in on stdin: no shell quoting of $$ or quotes.
+psql_admin() { printf '%s\n' "$1" | su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtA"; }
+if [ "$(id -u)" -ne 0 ]; then psql_admin() { printf '%s\n' "$1" | sudo -u postgres psql -p "$port" -v ON_ERROR_STOP=1 -qtA; }; fi
+
+psql_admin 'DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '"'mfa'"') THEN CREATE ROLE mfa LOGIN PASSWORD '"'mfa-test'"'; END IF; END$$;' >/dev/null
+if [ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname = 'mfa_test'")" != "1" ]; then
+  psql_admin "CREATE DATABASE mfa_test OWNER mfa" >/dev/null
+fi
+echo "postgres://mfa:mfa-test@127.0.0.1:$port/mfa_test"
