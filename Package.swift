@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -65,11 +66,21 @@ let package = Package(
             name: "MFAStorePostgres",
             dependencies: ["MFA", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
+        // The HTTP API (Hummingbird 2): a library, so tests build the application in-process.
+        .target(
+            name: "MFAServer",
+            dependencies: ["MFA", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .executableTarget(
             name: "mfactl",
             dependencies: [
                 "OTP",
                 "TokenDevices",
+                "MFA",
+                "MFAStoreSQLite",
+                "MFAStorePostgres",
+                "MFAServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

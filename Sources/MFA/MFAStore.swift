@@ -69,4 +69,11 @@ public protocol MFAStore: Sendable {
     /// `newChain`, in one transaction (vault key rotation). Returns the number of devices.
     func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
         async throws(MFAError) -> Int
+
+    /// Stores a new API key (hash only).
+    func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError)
+    func apiKey(id: String) async throws(MFAError) -> APIKeyRecord?
+    func apiKeys() async throws(MFAError) -> [APIKeyRecord]
+    /// Marks a key revoked; false when there is no such unrevoked key.
+    func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool
 }

@@ -26,6 +26,7 @@ public final class PostgresMFAStore: MFAStore {
 
     /// Connects to `url` (`postgres://user:password@host:port/database`), optionally in its own
     /// `schema` (created by ``migrate()``). Call ``migrate()`` first.
+    /// A `schema` query parameter in the URL (`…/db?schema=tenant1`) does the same as `schema`.
     public init(url: String, chain: AuditChain, schema: String? = nil) throws(MFAError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
@@ -33,6 +34,7 @@ public final class PostgresMFAStore: MFAStore {
             throw MFAError(.invalidInput, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let schema = schema ?? components.queryItems?.first(where: { $0.name == "schema" })?.value
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
@@ -123,6 +125,16 @@ public final class PostgresMFAStore: MFAStore {
                         detail TEXT NOT NULL,
                         prev_hash BYTEA NOT NULL,
                         hash BYTEA NOT NULL
+                    )
+                    """, logger: self.logger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS api_keys (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        secret_hash BYTEA NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        revoked_at BIGINT
                     )
                     """, logger: self.logger)
                 try await c.query("""
@@ -293,6 +305,43 @@ public final class PostgresMFAStore: MFAStore {
                 }
             }
         } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "PostgreSQL: \(error)") }
+    }
+
+    public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
+        try await transaction { c in
+            try await c.query("""
+                INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
+                VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
+                """, logger: self.logger)
+            try await self.append(c, audit)
+        }
+    }
+
+    public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
+        try await guarded { try await self.client.query("SELECT * FROM api_keys WHERE id = \(id)", logger: self.logger).collect().map(Self.apiKey).first }
+    }
+
+    public func apiKeys() async throws(MFAError) -> [APIKeyRecord] {
+        try await guarded { try await self.client.query("SELECT * FROM api_keys ORDER BY created_at, id", logger: self.logger).collect().map(Self.apiKey) }
+    }
+
+    public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await transaction { c in
+            let changed = try await c.query("UPDATE api_keys SET revoked_at = \(at) WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger: self.logger)
+                .collect().count
+            guard changed == 1 else { return false }
+            try await self.append(c, audit)
+            return true
+        }
+    }
+
+    static func apiKey(_ row: PostgresRow) throws -> APIKeyRecord {
+        let r = row.makeRandomAccess()
+        return APIKeyRecord(
+            id: try r["id"].decode(String.self), name: try r["name"].decode(String.self),
+            scopes: try r["scopes"].decode(String.self).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
+            secretHash: bytes(try r["secret_hash"].decode(ByteBuffer.self)), createdAt: try r["created_at"].decode(Int64.self),
+            revokedAt: try r["revoked_at"].decode(Int64?.self))
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.

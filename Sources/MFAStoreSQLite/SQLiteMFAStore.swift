@@ -73,6 +73,18 @@ public final class SQLiteMFAStore: MFAStore {
                 );
                 """)
         }
+        migrator.registerMigration("v2-api-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    secret_hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
         try await guarded { try migrator.migrate(self.pool) }
     }
 
@@ -225,6 +237,36 @@ public final class SQLiteMFAStore: MFAStore {
             }
             }
         } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "SQLite: \(error)") }
+    }
+
+    public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+                           arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
+            try self.append(db, audit)
+        }
+    }
+
+    public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) }
+    }
+
+    public func apiKeys() async throws(MFAError) -> [APIKeyRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKey) }
+    }
+
+    public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at, id])
+            guard db.changesCount == 1 else { return false }
+            try self.append(db, audit)
+            return true
+        }
+    }
+
+    static func apiKey(_ row: Row) -> APIKeyRecord {
+        APIKeyRecord(id: row["id"], name: row["name"], scopes: (row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
+                     secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.

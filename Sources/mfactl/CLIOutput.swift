@@ -40,6 +40,22 @@ enum CLIOutput {
         }
     }
 
+    /// The async twin of ``run(_:)``.
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            printError(String(describing: error))
+            throw ExitCode(2)
+        }
+    }
+
     /// Lowercase hex of non-secret bytes (ATRs, salts' fingerprints).
     static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `mfactl`: the admin CLI of the MFA token bridge and verifier.
 @main
-struct MFACtl: ParsableCommand {
+struct MFACtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mfactl",
         abstract: "Hardware MFA token bridge and verifier: OTP codes, tokens, enrollment.",
@@ -10,6 +10,7 @@ struct MFACtl: ParsableCommand {
             Exit status: 0 success, 1 a verification that did not match, 2 bad input or another error.
             """,
         version: "0.1.0",
-        subcommands: [OTPCommand.self, DevicesCommand.self, OATHCommand.self]
+        subcommands: [ServeCommand.self, MFACommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,
+                      OTPCommand.self, DevicesCommand.self, OATHCommand.self]
     )
 }

@@ -294,6 +294,27 @@ struct StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
+    @Test("API keys: token shown once, stored hashed, scopes, revocation", arguments: StoreKind.allCases)
+    func apiKeys(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (record, token) = try await h.service.createAPIKey(name: "sign-in gateway", scopes: [.verifier], actor: "admin")
+        #expect(token.hasPrefix("mfa_\(record.id)_"))
+        let stored = try #require(try await h.store.apiKey(id: record.id))
+        #expect(stored.secretHash.count == 32 && !stored.secretHash.contains(subsequence: Array(token.utf8.suffix(16))))
+        let found = try #require(try await h.service.authenticate(token: token))
+        #expect(found.allows(.verifier) && !found.allows(.admin) && !found.allows(.technician))
+        #expect(try await h.service.authenticate(token: String(token.dropLast()) + "x") == nil)
+        #expect(try await h.service.authenticate(token: "Bearer nonsense") == nil)
+        let (admin, _) = try await h.service.createAPIKey(name: "root", scopes: [.admin], actor: "cli")
+        #expect(admin.allows(.technician) && admin.allows(.verifier))
+        #expect(Set(try await h.service.apiKeys().map(\.name)) == ["sign-in gateway", "root"])
+        try await h.service.revokeAPIKey(id: record.id, actor: "admin")
+        #expect(try await h.service.authenticate(token: token) == nil)
+        await #expect(throws: MFAError(.noSuchDevice, "")) { try await h.service.revokeAPIKey(id: record.id, actor: "admin") }
+        await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createAPIKey(name: "x", scopes: [], actor: "admin") }
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
+
     @Test("a store that cannot be reached is a typed error with the cause")
     func unavailable() async throws {
         let vault = try SecretVault(key: Crypto.randomBytes(32))

@@ -1,0 +1,85 @@
+import OTP
+
+/// What an API key may do.
+public enum Scope: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Everything.
+    case admin
+    /// List, resync, diagnose, unlock.
+    case technician
+    /// Verify sign-in codes only.
+    case verifier
+}
+
+/// A stored API key: its id, name and scopes, and the SHA-256 of its secret part (never the secret).
+public struct APIKeyRecord: Sendable, Hashable {
+    public let id: String
+    public let name: String
+    public let scopes: [Scope]
+    public let secretHash: [UInt8]
+    public let createdAt: Int64
+    public var revokedAt: Int64?
+
+    public init(id: String, name: String, scopes: [Scope], secretHash: [UInt8], createdAt: Int64, revokedAt: Int64? = nil) {
+        self.id = id
+        self.name = name
+        self.scopes = scopes
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+
+    public func allows(_ scope: Scope) -> Bool { revokedAt == nil && (scopes.contains(.admin) || scopes.contains(scope)) }
+}
+
+/// Issues and checks bearer tokens of the form `mfa_<id>_<secret>`: the id finds the record, the
+/// secret (160 random bits, Base32) is compared by SHA-256 in constant time.
+public enum APIKeyTokens {
+    public static func generate(name: String, scopes: [Scope], now: Int64) -> (record: APIKeyRecord, token: String) {
+        let id = Hex.encode(Crypto.randomBytes(6))
+        let secret = Base32.encode(Crypto.randomBytes(20), padding: false).lowercased()
+        let record = APIKeyRecord(id: id, name: name, scopes: scopes, secretHash: Crypto.digest(.sha256, Array(secret.utf8)), createdAt: now)
+        return (record, "mfa_\(id)_\(secret)")
+    }
+
+    /// The id and secret of a token, or nil when it is not one of ours.
+    public static func parse(_ token: String) -> (id: String, secret: String)? {
+        let parts = token.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "mfa", parts[1].count == 12, !parts[2].isEmpty else { return nil }
+        return (String(parts[1]), String(parts[2]))
+    }
+
+    public static func matches(_ record: APIKeyRecord, secret: String) -> Bool {
+        Crypto.constantTimeEquals(record.secretHash, Crypto.digest(.sha256, Array(secret.utf8)))
+    }
+}
+
+extension MFAService {
+    /// Creates an API key; the token is returned once.
+    public func createAPIKey(name: String, scopes: [Scope], actor: String) async throws(MFAError) -> (record: APIKeyRecord, token: String) {
+        guard !name.isEmpty, name.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw MFAError(.invalidInput, "a key name needs 1 to 64 printable characters")
+        }
+        guard !scopes.isEmpty else { throw MFAError(.invalidInput, "an API key needs at least one scope") }
+        let now = clock()
+        let (record, token) = APIKeyTokens.generate(name: name, scopes: scopes, now: now)
+        try await store.insertAPIKey(record, audit: AuditDraft(time: now, actor: actor, action: "apikey.create", result: "ok",
+                                                               detail: "\(record.id) \(name) \(scopes.map(\.rawValue).joined(separator: ","))"))
+        return (record, token)
+    }
+
+    /// The key a bearer token belongs to, if valid and not revoked.
+    public func authenticate(token: String) async throws(MFAError) -> APIKeyRecord? {
+        guard let (id, secret) = APIKeyTokens.parse(token), let record = try await store.apiKey(id: id) else { return nil }
+        guard record.revokedAt == nil, APIKeyTokens.matches(record, secret: secret) else { return nil }
+        return record
+    }
+
+    public func apiKeys() async throws(MFAError) -> [APIKeyRecord] { try await store.apiKeys() }
+
+    public func revokeAPIKey(id: String, actor: String) async throws(MFAError) {
+        let now = clock()
+        guard try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) else {
+            throw MFAError(.noSuchDevice, "no active API key \(id)")
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Hummingbird
+import MFA
+import OTP
+
+/// Builds the router of the MFA API over `service`.
+public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<MFARequestContext> {
+    let router = Router(context: MFARequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: AuthenticationMiddleware(service: service))
+
+    router.get("/healthz") { _, _ -> StatusResponse in
+        _ = try await call { try await service.store.auditCheckpoint() }
+        return StatusResponse(status: "ok")
+    }
+    router.get("/metrics") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+    }
+
+    let v1 = router.group("v1")
+
+    v1.post("verify") { request, context -> VerifyResponse in
+        let key = try context.require(.verifier)
+        let body = try await decode(VerifyRequest.self, request, context)
+        let started = ContinuousClock.now
+        let result = try await call { try await service.verify(user: body.user, code: body.code, actor: "key:\(key.id)") }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        switch result {
+        case .accepted(let serial):
+            metrics.recordVerify(result: "accepted", seconds: seconds)
+            return VerifyResponse(result: "accepted", serial: serial)
+        case .rejected:
+            metrics.recordVerify(result: "rejected", seconds: seconds)
+            return VerifyResponse(result: "rejected", serial: nil)
+        }
+    }
+
+    v1.post("devices/virtual") { request, context -> Response in
+        let key = try context.require(.admin)
+        let body = try await decode(CreateVirtualRequest.self, request, context)
+        let enrollment = try await call { try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", actor: "key:\(key.id)") }
+        return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri)
+            .response(from: request, context: context).withStatus(.created)
+    }
+
+    v1.post("devices") { request, context -> Response in
+        let key = try context.require(.admin)
+        let body = try await decode(RegisterRequest.self, request, context)
+        guard let kind = DeviceKind(rawValue: body.kind), kind != .virtualTOTP else {
+            throw APIError(.badRequest, code: "invalid-input", message: "kind must be one of hardware-totp, hardware-hotp, oath-card, hid-slot")
+        }
+        let secret: OTPSecret
+        do {
+            if let text = body.secret { secret = try OTPSecret(base32: text) } else if let hex = body.secretHex { secret = try OTPSecret(hex: hex) } else {
+                throw APIError(.badRequest, code: "invalid-input", message: "give secret (Base32) or secretHex")
+            }
+        } catch let error as OTPError { throw APIError(.badRequest, code: "invalid-input", message: error.message) }
+        let algorithm: HashAlgorithm
+        do { algorithm = try HashAlgorithm(parsing: body.algorithm ?? "sha1") } catch let error as OTPError { throw APIError(.badRequest, code: "invalid-input", message: error.message) }
+        try await call {
+            try await service.register(
+                serial: body.serial, kind: kind, secret: secret, algorithm: algorithm, digits: body.digits ?? 6, period: body.period ?? 30,
+                counter: body.counter ?? 0, owner: body.user, actor: "key:\(key.id)")
+        }
+        return try StatusResponse(status: "registered", serial: body.serial).response(from: request, context: context).withStatus(.created)
+    }
+
+    v1.get("devices") { request, context -> DeviceList in
+        _ = try context.require(.admin)
+        let text = request.uri.queryParameters.get("assignment") ?? "any"
+        guard let assignment = Assignment(rawValue: text) else {
+            throw APIError(.badRequest, code: "invalid-input", message: "assignment must be assigned, unassigned or any")
+        }
+        return DeviceList(devices: try await call { try await service.inventory(assignment) }.map(DeviceView.init))
+    }
+
+    v1.get("users/:user/devices") { _, context -> DeviceList in
+        _ = try context.require(.technician)
+        let user = try context.parameters.require("user")
+        return DeviceList(devices: try await call { try await service.list(user: user) }.map(DeviceView.init))
+    }
+
+    v1.post("devices/:serial/enable") { request, context -> StatusResponse in
+        let key = try context.require(.admin)
+        let serial = try context.parameters.require("serial")
+        let body = try await decode(TwoCodesRequest.self, request, context)
+        try await call { try await service.enable(user: body.user, serial: serial, code1: body.code1, code2: body.code2, actor: "key:\(key.id)") }
+        return StatusResponse(status: "active", serial: serial)
+    }
+
+    v1.post("devices/:serial/resync") { request, context -> StatusResponse in
+        let key = try context.require(.technician)
+        let serial = try context.parameters.require("serial")
+        let body = try await decode(TwoCodesRequest.self, request, context)
+        try await call { try await service.resync(user: body.user, serial: serial, code1: body.code1, code2: body.code2, actor: "key:\(key.id)") }
+        return StatusResponse(status: "resynchronized", serial: serial)
+    }
+
+    v1.post("devices/:serial/diagnose") { request, context -> DiagnosisResponse in
+        let key = try context.require(.technician)
+        let serial = try context.parameters.require("serial")
+        let body = try await decode(CodeRequest.self, request, context)
+        return DiagnosisResponse(diagnosis: try await call { try await service.diagnose(serial: serial, code: body.code, actor: "key:\(key.id)") })
+    }
+
+    v1.post("devices/:serial/deactivate") { _, context -> StatusResponse in
+        let key = try context.require(.admin)
+        let serial = try context.parameters.require("serial")
+        try await call { try await service.deactivate(serial: serial, actor: "key:\(key.id)") }
+        return StatusResponse(status: "deactivated", serial: serial)
+    }
+
+    v1.post("devices/:serial/unlock") { _, context -> StatusResponse in
+        let key = try context.require(.technician)
+        let serial = try context.parameters.require("serial")
+        try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)") }
+        return StatusResponse(status: "active", serial: serial)
+    }
+
+    v1.delete("devices/:serial") { _, context -> StatusResponse in
+        let key = try context.require(.admin)
+        let serial = try context.parameters.require("serial")
+        try await call { try await service.delete(serial: serial, actor: "key:\(key.id)") }
+        return StatusResponse(status: "deleted", serial: serial)
+    }
+
+    v1.get("reports/credentials") { request, context -> Response in
+        _ = try context.require(.admin)
+        let rows = try await call { try await service.credentialReport() }
+        if request.uri.queryParameters.get("format") == "csv" {
+            let csv = ([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+        return try ReportResponse(rows: rows).response(from: request, context: context)
+    }
+
+    v1.get("audit") { request, context -> AuditListResponse in
+        _ = try context.require(.admin)
+        let after = Int64(request.uri.queryParameters.get("after") ?? "0") ?? 0
+        let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "100") ?? 100, 1), 1_000)
+        let entries = try await call { try await service.auditEntries(after: after, limit: limit) }
+        return AuditListResponse(entries: entries.map { e in
+            AuditEntryView(
+                sequence: e.sequence, time: e.draft.time, actor: e.draft.actor, action: e.draft.action, user: e.draft.user, serial: e.draft.serial,
+                result: e.draft.result, detail: e.draft.detail, hash: Hex.encode(e.hash))
+        })
+    }
+
+    v1.get("audit/verify") { _, context -> AuditVerifyResponse in
+        _ = try context.require(.admin)
+        let check = try await call { try await service.verifyAuditChain() }
+        return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
+    }
+
+    return router
+}
+
+/// Decodes a JSON body, turning any decoding failure into the API's 400 shape.
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: MFARequestContext) async throws -> T {
+    do { return try await request.decode(as: T.self, context: context) } catch {
+        throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON (\(T.self))")
+    }
+}
+
+/// Runs a service call, mapping its typed errors to HTTP.
+func call<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as MFAError { throw APIError(error) }
+}
+
+extension Response {
+    func withStatus(_ status: HTTPResponse.Status) -> Response {
+        var copy = self
+        copy.status = status
+        return copy
+    }
+}
+
+/// Counts responses by status (errors included) and store failures.
+struct MetricsMiddleware: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: MFARequestContext, next: (Request, MFARequestContext) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            metrics.recordResponse(status: response.status.code)
+            return response
+        } catch let error as APIError {
+            metrics.recordResponse(status: error.status.code)
+            if error.code == MFAError.Code.storeUnavailable.rawValue { metrics.recordStoreError() }
+            throw error
+        } catch let error as any HTTPResponseError {
+            metrics.recordResponse(status: error.status.code)
+            throw error
+        }
+    }
+}
+
+/// The application: the router on `host:port`.
+public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(service: service, metrics: metrics),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mfa-bridge"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) })
+}

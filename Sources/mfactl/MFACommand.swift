@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import MFA
+import MFAServer
+
+/// `mfactl mfa …`: enrollment, sign-in checks and technician work, on the local store or a server.
+struct MFACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mfa", abstract: "Enroll, enable, verify, resync and manage MFA devices.",
+        subcommands: [CreateVirtual.self, Enable.self, Verify.self, Resync.self, Diagnose.self, Deactivate.self, Delete.self, Unlock.self, List.self])
+
+    struct CreateVirtual: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create-virtual", abstract: "Create a virtual TOTP device; the seed is shown once.")
+        @OptionGroup var backend: BackendOptions
+        @Option(help: "User name.") var user: String
+        @Option(help: "Issuer shown in authenticator apps.") var issuer: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await CLIOutput.run {
+                let created = try await backend.backend().createVirtual(user: user, issuer: issuer)
+                if json { try CLIOutput.printJSON(created); return }
+                print("serial: \(created.serial)")
+                print("secret: \(created.secret)   (shown once: add it to the authenticator now)")
+                print("uri:    \(created.uri)")
+                print("then:   mfactl mfa enable --user \(user) --serial \(created.serial) --code1 CODE --code2 NEXT_CODE")
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Activate a pending (or assign an inventory) device with two consecutive codes.")
+        @OptionGroup var backend: BackendOptions
+        @Option var user: String
+        @Option var serial: String
+        @Option var code1: String
+        @Option var code2: String
+
+        func run() async throws {
+            try await CLIOutput.run {
+                try await backend.backend().enable(serial: serial, user: user, code1: code1, code2: code2)
+                print("\(serial) is active for \(user)")
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a sign-in code: exit 0 accepted, 1 rejected.")
+        @OptionGroup var backend: BackendOptions
+        @Option var user: String
+        @Option var code: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            var accepted = false
+            try await CLIOutput.run {
+                let result = try await backend.backend().verify(user: user, code: code)
+                accepted = result.result == "accepted"
+                if json { try CLIOutput.printJSON(result) } else { print(accepted ? "accepted (\(result.serial ?? ""))" : "rejected") }
+            }
+            if !accepted { throw ExitCode(1) }
+        }
+    }
+
+    struct Resync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resynchronize a drifted device with two consecutive codes.")
+        @OptionGroup var backend: BackendOptions
+        @Option var user: String
+        @Option var serial: String
+        @Option var code1: String
+        @Option var code2: String
+
+        func run() async throws {
+            try await CLIOutput.run {
+                try await backend.backend().resync(serial: serial, user: user, code1: code1, code2: code2)
+                print("\(serial) resynchronized")
+            }
+        }
+    }
+
+    struct Diagnose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Where does this code fall for the device? Changes nothing.")
+        @OptionGroup var backend: BackendOptions
+        @Option var serial: String
+        @Option var code: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await CLIOutput.run {
+                let d = try await backend.backend().diagnose(serial: serial, code: code)
+                if json { try CLIOutput.printJSON(d); return }
+                guard d.found else { print("\(serial): the code is not within the sync window"); return }
+                var text = "\(serial): offset \(d.offset ?? 0)"
+                if let seconds = d.offsetSeconds { text += " steps (\(seconds) s)" }
+                if d.alreadyUsed { text += ", already used" }
+                text += d.withinSignInWindow ? ", a sign-in would accept it now" : ", outside the sign-in window (resync?)"
+                print(text)
+            }
+        }
+    }
+
+    struct Deactivate: AsyncParsableCommand {
+        @OptionGroup var backend: BackendOptions
+        @Option var serial: String
+        func run() async throws {
+            try await CLIOutput.run { try await backend.backend().deactivate(serial: serial); print("\(serial) deactivated") }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var backend: BackendOptions
+        @Option var serial: String
+        func run() async throws {
+            try await CLIOutput.run { try await backend.backend().delete(serial: serial); print("\(serial) deleted") }
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        @OptionGroup var backend: BackendOptions
+        @Option var serial: String
+        func run() async throws {
+            try await CLIOutput.run { try await backend.backend().unlock(serial: serial); print("\(serial) unlocked") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A user's devices.")
+        @OptionGroup var backend: BackendOptions
+        @Option var user: String
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIOutput.run {
+                let devices = try await backend.backend().devices(user: user)
+                if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)); return }
+                DeviceListOutput(devices: devices).printTable()
+            }
+        }
+    }
+}
+
+struct DeviceListOutput: Encodable {
+    let devices: [DeviceView]
+    func printTable() {
+        if devices.isEmpty { print("no devices"); return }
+        for d in devices {
+            print("\(d.serial)\t\(d.kind)\t\(d.state)\t\(d.user ?? "-")\tfailures \(d.failureCount)\tdrift \(d.driftSteps)")
+        }
+    }
+}
+
+/// `mfactl tokens list`: the inventory.
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Hardware token inventory.", subcommands: [List.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var backend: BackendOptions
+        @Option(help: "assigned, unassigned or any.") var assignment: String = "any"
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIOutput.run {
+                guard let filter = Assignment(rawValue: assignment) else { throw CLIError("--assignment must be assigned, unassigned or any") }
+                let devices = try await backend.backend().inventory(filter)
+                if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)) } else { DeviceListOutput(devices: devices).printTable() }
+            }
+        }
+    }
+}
+
+/// `mfactl report credentials`.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Reports.", subcommands: [Credentials.self])
+    struct Credentials: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One row per user and device (CSV or JSON).")
+        @OptionGroup var backend: BackendOptions
+        @Option(help: "csv or json.") var format: String = "csv"
+        func run() async throws {
+            try await CLIOutput.run {
+                let rows = try await backend.backend().report()
+                switch format {
+                case "json": try CLIOutput.printJSON(["rows": rows])
+                case "csv": print(([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n"))
+                default: throw CLIError("--format must be csv or json")
+                }
+            }
+        }
+    }
+}
+
+/// `mfactl audit list|verify`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The hash-chained audit log.", subcommands: [List.self, Verify.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var backend: BackendOptions
+        @Option(help: "Entries after this sequence number.") var after: Int64 = 0
+        @Option(help: "At most this many entries.") var limit: Int = 100
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIOutput.run {
+                let entries = try await backend.backend().audit(after: after, limit: limit)
+                if json { try CLIOutput.printJSON(["entries": entries]); return }
+                for e in entries {
+                    print("\(e.sequence)\t\(e.time)\t\(e.actor)\t\(e.action)\t\(e.user ?? "-")\t\(e.serial ?? "-")\t\(e.result)\t\(e.detail)")
+                }
+            }
+        }
+    }
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify the chain and the signed head; exit 1 if broken.")
+        @OptionGroup var backend: BackendOptions
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            var ok = false
+            try await CLIOutput.run {
+                let check = try await backend.backend().auditVerify()
+                ok = check.ok
+                if json { try CLIOutput.printJSON(check) } else if check.ok {
+                    print("audit chain intact: \(check.entries) entries")
+                } else {
+                    print("audit chain BROKEN at \(check.brokenAt.map(String.init) ?? "?"): \(check.reason ?? "")")
+                }
+            }
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}

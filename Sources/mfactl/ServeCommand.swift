@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import MFA
+import MFAServer
+
+/// `mfactl serve`: the HTTP service on the local store.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the MFA HTTP service (SQLite in the data directory by default).")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on (host:port; port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
+    @Option(name: .customLong("totp-window"), help: "Sign-in window: TOTP steps either side of the device's drift.") var totpWindow: Int = 1
+    @Option(name: .customLong("hotp-look-ahead"), help: "Sign-in window: HOTP counters ahead.") var hotpLookAhead: Int = 10
+    @Option(name: .customLong("lockout-threshold"), help: "Consecutive failures that lock a device.") var lockoutThreshold: Int = 10
+
+    func run() async throws {
+        try await CLIOutput.run {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw CLIError("--listen must be HOST:PORT")
+            }
+            var host = String(listen[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard (0...10).contains(totpWindow), (0...1_000).contains(hotpLookAhead), (1...1_000).contains(lockoutThreshold) else {
+                throw CLIError("--totp-window must be 0-10, --hotp-look-ahead 0-1000, --lockout-threshold 1-1000")
+            }
+            var policy = Policy()
+            policy.totpWindow = totpWindow
+            policy.hotpLookAhead = hotpLookAhead
+            policy.lockoutThreshold = lockoutThreshold
+            let service = try await store.openService(policy: policy)
+            if try await service.apiKeys().isEmpty {
+                let (record, token) = try await service.createAPIKey(name: "bootstrap admin", scopes: [.admin], actor: "serve")
+                say("first start: created admin API key \(record.id) — shown once, store it now:")
+                say("  \(token)")
+                say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier")
+            }
+            say("store: \(store.redactedDB)")
+            let shown = host.contains(":") ? "[\(host)]" : host
+            let app = buildApplication(service: service, host: host, port: port) { actual in
+                say("listening on http://\(shown):\(actual)")
+            }
+            try await app.runService()
+        }
+    }
+}
+
+/// `mfactl api-key create|list|revoke` (on the local store).
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api-key", abstract: "Manage API keys (admin, technician, verifier scopes).", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var store: StoreOptions
+        @Option var name: String
+        @Option(help: "admin, technician or verifier (repeatable).") var scope: [String]
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIOutput.run {
+                let scopes = try scope.map { text -> Scope in
+                    guard let s = Scope(rawValue: text) else { throw CLIError("unknown scope '\(text)': admin, technician or verifier") }
+                    return s
+                }
+                let (record, token) = try await store.openService().createAPIKey(name: name, scopes: scopes, actor: "cli")
+                if json { try CLIOutput.printJSON(["id": record.id, "token": token]); return }
+                print("API key \(record.id) (\(scopes.map(\.rawValue).joined(separator: ","))) — shown once:")
+                print(token)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+        struct Entry: Encodable {
+            let id: String
+            let name: String
+            let scopes: [String]
+            let createdAt: Int64
+            let revokedAt: Int64?
+        }
+        func run() async throws {
+            try await CLIOutput.run {
+                let keys = try await store.openService().apiKeys().map {
+                    Entry(id: $0.id, name: $0.name, scopes: $0.scopes.map(\.rawValue), createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+                }
+                if json { try CLIOutput.printJSON(["keys": keys]); return }
+                for k in keys { print("\(k.id)\t\(k.name)\t\(k.scopes.joined(separator: ","))\t\(k.revokedAt == nil ? "active" : "revoked")") }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        @OptionGroup var store: StoreOptions
+        @Option var id: String
+        func run() async throws {
+            try await CLIOutput.run { try await store.openService().revokeAPIKey(id: id, actor: "cli"); print("revoked \(id)") }
+        }
+    }
+}
+
+/// Unbuffered line output (a server's first lines must reach a pipe at once).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import MFA
+import MFAStorePostgres
+import MFAStoreSQLite
+
+/// Where the local store and vault key live.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Store: sqlite:PATH or postgres://user:password@host:port/db (default: SQLite in the data directory, or MFACTL_DB).")
+    var db: String?
+
+    @Option(name: .customLong("key-file"), help: "Vault key file (default: vault.key in the data directory; created 0600 on first start).")
+    var keyFile: String?
+
+    /// `$MFA_DATA_DIR`, else `$XDG_DATA_HOME/mfa-bridge`, else `~/.local/share/mfa-bridge`.
+    static var dataDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["MFA_DATA_DIR"], !dir.isEmpty { return dir }
+        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/mfa-bridge"
+    }
+
+    var effectiveDB: String { db ?? ProcessInfo.processInfo.environment["MFACTL_DB"] ?? "sqlite:\(Self.dataDirectory)/mfa.sqlite" }
+    var effectiveKeyFile: String { keyFile ?? ProcessInfo.processInfo.environment["MFACTL_KEY_FILE"] ?? "\(Self.dataDirectory)/vault.key" }
+
+    /// Opens the vault (creating its key on first use) and the store, and migrates it.
+    func openService(policy: Policy = Policy()) async throws -> MFAService {
+        let vault = try SecretVault(keyFile: effectiveKeyFile, create: true)
+        let chain = AuditChain(vault: vault)
+        let store: any MFAStore
+        let db = effectiveDB
+        if db.hasPrefix("sqlite:") {
+            store = try SQLiteMFAStore(path: String(db.dropFirst("sqlite:".count)), chain: chain)
+        } else if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
+            store = try PostgresMFAStore(url: db, chain: chain)
+        } else {
+            throw CLIError("--db must be sqlite:PATH or postgres://…, got '\(db)'")
+        }
+        try await store.migrate()
+        return MFAService(store: store, vault: vault, policy: policy, clock: { Int64(Date().timeIntervalSince1970) })
+    }
+
+    /// The store's location without credentials, for messages.
+    var redactedDB: String {
+        guard let url = URLComponents(string: effectiveDB), url.password != nil else { return effectiveDB }
+        var copy = url
+        copy.password = "***"
+        return copy.string ?? "postgres://…"
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `mfactl serve` as a real process, driven over loopback HTTP by `mfactl`'s remote commands, with
+/// codes from oathtool — on SQLite and on PostgreSQL.
+@Suite("Service end to end: mfactl serve + remote mfactl + oathtool")
+struct ServiceEndToEndTests {
+    enum Store: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    final class Server {
+        let process: BackgroundProcess
+        let url: String
+        let token: String
+        let directory: URL
+
+        init(_ store: Store, extra: [String] = []) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-e2e-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var arguments = ["serve", "--listen", "127.0.0.1:0", "--key-file", directory.appendingPathComponent("vault.key").path] + extra
+            switch store {
+            case .sqlite:
+                arguments += ["--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path]
+            case .postgres:
+                let base = try #require(ProcessInfo.processInfo.environment["MFA_TEST_POSTGRES_URL"], "MFA_TEST_POSTGRES_URL is not set (scripts/start-postgres.sh)")
+                arguments += ["--db", base + "?schema=e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()]
+            }
+            process = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path])
+            try #require(process.waitForOutput("listening on http://", timeout: 30), "server did not start: \(process.stdout) \(process.stderr)")
+            let out = process.stdout
+            url = try #require(out.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) })
+            token = try #require(out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("mfa_") }.map(String.init))
+        }
+
+        deinit {
+            process.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        func mfactl(_ arguments: [String]) throws -> ProcessResult {
+            try TestTools.run(TestTools.product("mfactl"), arguments, environment: ["MFACTL_SERVER": url, "MFACTL_API_KEY": token], timeout: 60)
+        }
+
+        func json(_ arguments: [String]) throws -> [String: Any] {
+            let result = try mfactl(arguments + ["--json"])
+            try #require(result.status == 0, "mfactl \(arguments): \(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+    }
+
+    static func oathtool(_ secret: String, at time: Int64) throws -> String {
+        try TestTools.run("oathtool", ["--totp", "-b", "-N", "@\(time)", secret]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    @Test("enroll → enable → verify once → lock after 10 failures → unlock → 10-minute drift rejected, resynced, accepted → report",
+          arguments: Store.allCases)
+    func lifecycle(store: Store) throws {
+        // A ±2 step window, so the test can use a second future code without waiting 30 s for the clock.
+        let server = try Server(store, extra: ["--totp-window", "2"])
+        // Enroll a virtual device and enable it with oathtool's codes.
+        let created = try server.json(["mfa", "create-virtual", "--user", "alice", "--issuer", "Example"])
+        let serial = try #require(created["serial"] as? String)
+        let secret = try #require(created["secret"] as? String)
+        #expect((created["uri"] as? String)?.hasPrefix("otpauth://totp/Example:alice?secret=\(secret)") == true)
+        let t0 = Self.now
+        var r = try server.mfactl(["mfa", "enable", "--user", "alice", "--serial", serial, "--code1", try Self.oathtool(secret, at: t0 - 30), "--code2", try Self.oathtool(secret, at: t0)])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Accepted once, then a replay.
+        let next = try Self.oathtool(secret, at: t0 + 30)
+        r = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", next])
+        #expect(r.status == 0 && r.stdout.hasPrefix("accepted"), "\(r.stdout) \(r.stderr)")
+        r = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", next])
+        #expect(r.status == 1 && r.stdout == "rejected\n")
+        // Ten wrong codes lock it; a right code is then refused too, with the same answer.
+        let wrong = String(format: "%06d", (Int(next)! + 500_000) % 1_000_000)
+        for _ in 0..<9 { _ = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", wrong]) }
+        let devices = try server.json(["mfa", "list", "--user", "alice"])["devices"] as? [[String: Any]]
+        #expect(devices?.first?["state"] as? String == "locked", "\(String(describing: devices))")
+        let later = try Self.oathtool(secret, at: t0 + 60)
+        r = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", later])
+        #expect(r.status == 1 && r.stdout == "rejected\n")
+        r = try server.mfactl(["mfa", "unlock", "--serial", serial])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", later])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+
+        // A second device whose clock runs 10 minutes ahead.
+        let bob = try server.json(["mfa", "create-virtual", "--user", "bob"])
+        let bobSerial = try #require(bob["serial"] as? String)
+        let bobSecret = try #require(bob["secret"] as? String)
+        let t1 = Self.now
+        r = try server.mfactl(["mfa", "enable", "--user", "bob", "--serial", bobSerial, "--code1", try Self.oathtool(bobSecret, at: t1 - 30), "--code2", try Self.oathtool(bobSecret, at: t1)])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try server.mfactl(["mfa", "verify", "--user", "bob", "--code", try Self.oathtool(bobSecret, at: t1 + 600)])
+        #expect(r.status == 1)
+        let diagnosis = try server.json(["mfa", "diagnose", "--serial", bobSerial, "--code", try Self.oathtool(bobSecret, at: t1 + 630)])
+        #expect(diagnosis["found"] as? Bool == true && (diagnosis["offset"] as? Int).map { (20...22).contains($0) } == true, "\(diagnosis)")
+        r = try server.mfactl(["mfa", "resync", "--user", "bob", "--serial", bobSerial, "--code1", try Self.oathtool(bobSecret, at: t1 + 630), "--code2", try Self.oathtool(bobSecret, at: t1 + 660)])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try server.mfactl(["mfa", "verify", "--user", "bob", "--code", try Self.oathtool(bobSecret, at: t1 + 690)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+
+        // The report shows both users, bob's drift, and alice's device unlocked.
+        r = try server.mfactl(["report", "credentials", "--format", "csv"])
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "user,mfa_active,serial,kind,state,enabled_at,last_used_at,drift_seconds,failure_count,locked")
+        let bobRow = try #require(lines.first { $0.hasPrefix("bob,") }).split(separator: ",").map(String.init)
+        #expect(bobRow[1] == "true" && bobRow[4] == "active" && (Int(bobRow[7]) ?? 0) >= 600 && (Int(bobRow[7]) ?? 0) <= 720)
+        #expect(lines.contains { $0.hasPrefix("alice,true,\(serial),virtual-totp,active,") })
+        r = try server.mfactl(["audit", "verify"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("audit chain intact"), "\(r.stdout)")
+        #expect(!r.stdout.contains(secret))
+    }
+
+    @Test("scopes: no key 401, wrong scope 403, verifier may only verify; errors have one JSON shape")
+    func scopes() throws {
+        let server = try Server(.sqlite)
+        let keyFile = server.directory.appendingPathComponent("vault.key").path
+        let db = "sqlite:" + server.directory.appendingPathComponent("mfa.sqlite").path
+        let create = try TestTools.run(TestTools.product("mfactl"), ["api-key", "create", "--name", "gateway", "--scope", "verifier", "--db", db, "--key-file", keyFile, "--json"])
+        #expect(create.status == 0, "\(create.stderr)")
+        let verifier = try #require((try JSONSerialization.jsonObject(with: Data(create.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        func request(_ method: String, _ path: String, token: String?, body: String? = nil) throws -> (Int, [String: Any]) {
+            var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, server.url + path]
+            if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+            let out = try TestTools.run("curl", arguments).stdout
+            let parts = out.split(separator: "\n")
+            let status = Int(parts.last ?? "0") ?? 0
+            let json = (try? JSONSerialization.jsonObject(with: Data(parts.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            return (status, json)
+        }
+        var (status, body) = try request("POST", "/v1/verify", token: nil, body: #"{"user":"a","code":"123456"}"#)
+        #expect(status == 401 && (body["error"] as? [String: Any])?["code"] as? String == "unauthenticated")
+        (status, body) = try request("POST", "/v1/devices/virtual", token: verifier, body: #"{"user":"a"}"#)
+        #expect(status == 403 && (body["error"] as? [String: Any])?["code"] as? String == "forbidden")
+        (status, body) = try request("POST", "/v1/verify", token: verifier, body: #"{"user":"nobody","code":"123456"}"#)
+        #expect(status == 200 && body["result"] as? String == "rejected")
+        let (status2, body2) = try request("POST", "/v1/verify", token: verifier, body: #"{"user":"nobody","code":"12x"}"#)
+        #expect(status2 == status && body2.keys.sorted() == body.keys.sorted() && body2["result"] as? String == "rejected")
+        (status, body) = try request("POST", "/v1/verify", token: verifier, body: "not json")
+        #expect(status == 400 && (body["error"] as? [String: Any])?["code"] as? String == "invalid-body")
+        (status, body) = try request("GET", "/v1/devices/nope/whatever", token: server.token)
+        #expect(status == 404)
+        (status, body) = try request("POST", "/v1/devices/NOPE/unlock", token: server.token)
+        #expect(status == 404 && (body["error"] as? [String: Any])?["code"] as? String == "no-such-device")
+        (status, _) = try request("GET", "/healthz", token: nil)
+        #expect(status == 200)
+        let metrics = try TestTools.run("curl", ["-s", server.url + "/metrics"]).stdout
+        #expect(metrics.contains("mfa_verify_total{result=\"rejected\"} 2") && metrics.contains("mfa_verify_duration_seconds_count 2"))
+    }
+}
