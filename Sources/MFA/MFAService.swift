@@ -184,10 +184,20 @@ public struct MFAService: Sendable {
         }
         let devices = try await store.devices(owner: user).filter { usable($0, now: now) }
         var winner: (device: DeviceRecord, match: WindowMatch)?
+        var replayOf: String?
         for device in devices {
-            // Every device is checked, whatever the others gave.
-            let match = try windowCheck(device, code: code, now: now)
+            // Every device is checked, whatever the others gave, and each twice (with and without the
+            // replay watermark) so replays and wrong codes cost the same work.
+            let match = try windowCheck(device, code: code, now: now, honourWatermark: true)
+            let ignoringWatermark = try windowCheck(device, code: code, now: now, honourWatermark: false)
             if winner == nil, let match { winner = (device, match) }
+            if replayOf == nil, match == nil, ignoringWatermark != nil { replayOf = device.serial }
+        }
+        if winner == nil, let serial = replayOf {
+            // A code that was right but is used up: not a guess, so no failure is counted (a replayed
+            // or duplicated code must not lock the user out); the same answer as any rejection.
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
+            return .rejected
         }
         guard let (device, match) = winner else {
             let reason = devices.isEmpty ? "no-usable-device" : "invalid-code"
@@ -387,7 +397,8 @@ public struct MFAService: Sendable {
         }
     }
 
-    private func windowCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> WindowMatch? {
+    private func windowCheck(_ device: DeviceRecord, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
+        let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
         let secret = try vault.open(device.sealedSecret, serial: device.serial)
         // A malformed code is checked like a wrong one (same work), then rejected.
         let parsed = try? OTPCode(parsing: code, digits: device.digits)
@@ -396,12 +407,13 @@ public struct MFAService: Sendable {
             let match: WindowMatch?
             if device.kind.isCounterBased {
                 let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
-                match = try hotp.verify(candidate, counter: UInt64(device.counter), lookAhead: policy.hotpLookAhead,
-                                        watermark: device.watermark >= 0 ? UInt64(device.watermark) : nil)
+                // HOTP codes below the expected counter are replays too: look back over the last window.
+                let start = honourWatermark ? device.counter : max(0, device.counter - Int64(policy.hotpLookAhead) - 1)
+                match = try hotp.verify(candidate, counter: UInt64(start), lookAhead: policy.hotpLookAhead + Int(device.counter - start),
+                                        watermark: watermark.map { UInt64($0) })
             } else {
                 let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
-                match = try totp.verify(candidate, at: now, window: policy.totpWindow, drift: device.driftSteps,
-                                        watermark: device.watermark >= 0 ? device.watermark : nil)
+                match = try totp.verify(candidate, at: now, window: policy.totpWindow, drift: device.driftSteps, watermark: watermark)
             }
             return parsed == nil ? nil : match
         } catch { throw MFAError(.invalidInput, error.message) }

@@ -16,23 +16,34 @@ struct ServiceEndToEndTests {
         let url: String
         let token: String
         let directory: URL
+        let db: String
+        let keyFile: String
 
-        init(_ store: Store, extra: [String] = []) throws {
+        /// Starts `mfactl serve` on a fresh store (or on `dbOverride`, sharing `keyFile`).
+        init(_ store: Store, extra: [String] = [], dbOverride: String? = nil, keyFile sharedKey: String? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-e2e-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var arguments = ["serve", "--listen", "127.0.0.1:0", "--key-file", directory.appendingPathComponent("vault.key").path] + extra
+            keyFile = sharedKey ?? directory.appendingPathComponent("vault.key").path
             switch store {
             case .sqlite:
-                arguments += ["--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path]
+                db = dbOverride ?? "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path
             case .postgres:
                 let base = try #require(ProcessInfo.processInfo.environment["MFA_TEST_POSTGRES_URL"], "MFA_TEST_POSTGRES_URL is not set (scripts/start-postgres.sh)")
-                arguments += ["--db", base + "?schema=e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()]
+                db = dbOverride ?? base + "?schema=e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             }
+            let arguments = ["serve", "--listen", "127.0.0.1:0", "--key-file", keyFile, "--db", db] + extra
             process = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path])
             try #require(process.waitForOutput("listening on http://", timeout: 30), "server did not start: \(process.stdout) \(process.stderr)")
             let out = process.stdout
             url = try #require(out.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) })
-            token = try #require(out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("mfa_") }.map(String.init))
+            if let printed = out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("mfa_") }) {
+                token = String(printed)
+            } else {
+                // A restarted server or a second process prints no key: make one on the shared store.
+                let created = try TestTools.run(TestTools.product("mfactl"), ["api-key", "create", "--name", "test", "--scope", "admin", "--db", db, "--key-file", keyFile, "--json"])
+                let object = try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any]
+                token = try #require(object?["token"] as? String, "api-key create: \(created.stderr)")
+            }
         }
 
         deinit {
@@ -78,7 +89,7 @@ struct ServiceEndToEndTests {
         #expect(r.status == 1 && r.stdout == "rejected\n")
         // Ten wrong codes lock it; a right code is then refused too, with the same answer.
         let wrong = String(format: "%06d", (Int(next)! + 500_000) % 1_000_000)
-        for _ in 0..<9 { _ = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", wrong]) }
+        for _ in 0..<10 { _ = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", wrong]) }
         let devices = try server.json(["mfa", "list", "--user", "alice"])["devices"] as? [[String: Any]]
         #expect(devices?.first?["state"] as? String == "locked", "\(String(describing: devices))")
         let later = try Self.oathtool(secret, at: t0 + 60)
