@@ -80,17 +80,22 @@ public struct MFAService: Sendable {
 
     /// Creates a pending virtual TOTP device for `user` with a fresh random seed. The seed is returned
     /// here once and never again.
-    public func createVirtual(user: String, issuer: String = "mfa-bridge", actor: String) async throws(MFAError) -> VirtualEnrollment {
+    public func createVirtual(user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, actor: String) async throws(MFAError)
+        -> VirtualEnrollment
+    {
         let user = try Validation.userName(user)
+        guard kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
+            throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only")
+        }
         let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
-        let serial = "V" + Hex.encode(Crypto.randomBytes(8)).uppercased()
+        let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
         let now = clock()
         let record = DeviceRecord(
-            serial: serial, kind: .virtualTOTP, owner: user, state: .pending, algorithm: .sha1, digits: 6, period: 30, counter: 0,
+            serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: 6, period: 30, counter: 0,
             sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
         try await store.insert(
             record, maximumPerOwner: policy.maximumDevicesPerUser,
-            audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: "virtual-totp"))
+            audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
         let uri: String
         do {
             uri = try OTPAuthURI(type: .totp, issuer: issuer, account: user, secret: secret).uriString

@@ -25,10 +25,13 @@ public struct VerifyResponse: ResponseCodable, Sendable {
 public struct CreateVirtualRequest: Codable, Sendable {
     public var user: String
     public var issuer: String?
+    /// `virtual-totp` (default) or `oath-card` / `hid-slot` for a token the client programs itself.
+    public var kind: String?
 
-    public init(user: String, issuer: String? = nil) {
+    public init(user: String, issuer: String? = nil, kind: String? = nil) {
         self.user = user
         self.issuer = issuer
+        self.kind = kind
     }
 }
 

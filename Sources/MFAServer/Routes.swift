@@ -39,7 +39,12 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
     v1.post("devices/virtual") { request, context -> Response in
         let key = try context.require(.admin)
         let body = try await decode(CreateVirtualRequest.self, request, context)
-        let enrollment = try await call { try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", actor: "key:\(key.id)") }
+        guard let kind = DeviceKind(rawValue: body.kind ?? DeviceKind.virtualTOTP.rawValue) else {
+            throw APIError(.badRequest, code: "invalid-input", message: "kind must be virtual-totp, oath-card or hid-slot")
+        }
+        let enrollment = try await call {
+            try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, actor: "key:\(key.id)")
+        }
         return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri)
             .response(from: request, context: context).withStatus(.created)
     }

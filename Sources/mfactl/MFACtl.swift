@@ -10,7 +10,7 @@ struct MFACtl: AsyncParsableCommand {
             Exit status: 0 success, 1 a verification that did not match, 2 bad input or another error.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, MFACommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,
+        subcommands: [ServeCommand.self, MFACommand.self, EnrollCommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,
                       OTPCommand.self, DevicesCommand.self, OATHCommand.self]
     )
 }

@@ -144,6 +144,27 @@ struct OATHCardTests {
         #expect(result.stderr.contains("removed") || result.stderr.contains("no card") || result.stderr.contains("does not respond"), "\(result.stderr)")
     }
 
+    @Test("bridge enrollment: one command creates, programs, computes two codes on the card and enables; the card's codes then sign in",
+          arguments: [false, true])
+    func bridgeEnrollment(touch: Bool) throws {
+        let server = try ServiceEndToEndTests.Server(.sqlite)
+        let card = try VirtualCard(touch ? ["--touch", "approve"] : [])
+        let remote = ["--server", server.url, "--api-key", server.token]
+        let enroll = try card.mfactl(["enroll", "oath", "--user", "alice", "--name", "Example:alice", "--json"] + r + remote + (touch ? ["--touch"] : []))
+        #expect(enroll.status == 0, "\(enroll.stderr)")
+        let serial = try #require((try JSONSerialization.jsonObject(with: Data(enroll.stdout.utf8)) as? [String: Any])?["serial"] as? String)
+        #expect(serial.hasPrefix("C"))
+        // ykman sees the credential; the device is active on the service.
+        #expect(try card.ykman(["oath", "accounts", "list"]).stdout.contains("Example:alice"))
+        let devices = try server.json(["mfa", "list", "--user", "alice"])["devices"] as? [[String: Any]]
+        #expect(devices?.first?["state"] as? String == "active" && devices?.first?["kind"] as? String == "oath-card")
+        // The next code, computed on the card, signs in once.
+        let code = try card.mfactl(["oath", "code"] + r + ["--name", "Example:alice", "--time", String(unixNow + 30), "--json"])
+        let value = try #require(((try JSONSerialization.jsonObject(with: Data(code.stdout.utf8)) as? [String: Any])?["codes"] as? [[String: Any]])?.first?["code"] as? String)
+        #expect(try server.mfactl(["mfa", "verify", "--user", "alice", "--code", value]).status == 0)
+        #expect(try server.mfactl(["mfa", "verify", "--user", "alice", "--code", value]).status == 1)
+    }
+
     @Test("pcscd not running is a clear error")
     func noService() throws {
         let result = try TestTools.run(

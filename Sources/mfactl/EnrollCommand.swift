@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import MFA
+import OTP
+import TokenDevices
+
+/// `mfactl enroll oath`: the bridge enrollment of a smart card's OATH applet, in one command.
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Program a token and enable it, no typing of codes.", subcommands: [OATH.self])
+
+    struct OATH: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "oath",
+            abstract: "Create a pending device, program its seed into the card's OATH applet, compute two consecutive codes on the card, enable.")
+        @OptionGroup var backend: BackendOptions
+        @OptionGroup var card: CardOptions
+        @Option var user: String
+        @Option(help: "Credential name on the card: ISSUER:ACCOUNT (default mfa-bridge:USER).") var name: String?
+        @Flag(help: "Require a touch for every code (two touches during enrollment).") var touch = false
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Output: Encodable {
+            let serial: String
+            let user: String
+            let credential: String
+            let reader: String?
+        }
+
+        func run() async throws {
+            try await CLIOutput.run {
+                let service = try await backend.backend()
+                let created = try await service.createGenerated(user: user, issuer: "mfa-bridge", kind: .oathCard)
+                let secret = try OTPSecret(base32: created.secret)
+                let parsed = OATHCredentialID(parsing: name ?? "mfa-bridge:\(user)", type: .totp)
+                let id = OATHCredentialID(issuer: parsed.issuer, account: parsed.account, period: 30).formatted(type: .totp)
+                let credential = OATHCredential(id: id, type: .totp, algorithm: .sha1)
+                // Program the card and read two consecutive codes from it (the previous and the current step).
+                let now = Int64(Date().timeIntervalSince1970)
+                if touch { FileHandle.standardError.write(Data("touch the token twice when it blinks\n".utf8)) }
+                let codes: (String, String) = try card.withSession { session in
+                    try session.put(id: id, type: .totp, algorithm: .sha1, digits: 6, secret: secret, requireTouch: touch)
+                    let first = try session.calculate(credential, time: now - 30)
+                    let second = try session.calculate(credential, time: now)
+                    return (first.description, second.description)
+                }
+                do {
+                    try await service.enable(serial: created.serial, user: user, code1: codes.0, code2: codes.1)
+                } catch {
+                    // Leave nothing half-done on the card.
+                    try? card.withSession { try $0.delete(id: id) }
+                    throw error
+                }
+                let output = Output(serial: created.serial, user: user, credential: id, reader: card.reader)
+                if json { try CLIOutput.printJSON(output); return }
+                print("enrolled \(id) on the card as device \(created.serial) for \(user): active")
+            }
+        }
+    }
+}
