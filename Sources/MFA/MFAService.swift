@@ -187,7 +187,21 @@ public struct MFAService: Sendable {
             try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "malformed-user"))
             return .rejected
         }
-        let devices = try await store.devices(owner: user).filter { usable($0, now: now) }
+        return try await verify(among: try await store.devices(owner: user), user: user, code: code, now: now, actor: actor)
+    }
+
+    /// Like ``verify(user:code:actor:)`` for one device (a hardware token identified by its serial).
+    public func verify(serial: String, code: String, actor: String) async throws(MFAError) -> VerifyResult {
+        let now = clock()
+        guard let serial = try? Validation.serial(serial), let device = try await store.device(serial: serial), let owner = device.owner else {
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "unknown-serial"))
+            return .rejected
+        }
+        return try await verify(among: [device], user: owner, code: code, now: now, actor: actor)
+    }
+
+    private func verify(among candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) async throws(MFAError) -> VerifyResult {
+        let devices = candidates.filter { usable($0, now: now) }
         var winner: (device: DeviceRecord, match: WindowMatch)?
         var replayOf: String?
         for device in devices {

@@ -3,6 +3,7 @@ import Foundation
 import MFA
 import MFAStorePostgres
 import MFAStoreSQLite
+import OTP
 
 /// Where the local store and vault key live.
 struct StoreOptions: ParsableArguments {
@@ -25,7 +26,14 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the vault (creating its key on first use) and the store, and migrates it.
     func openService(policy: Policy = Policy()) async throws -> MFAService {
-        let vault = try SecretVault(keyFile: effectiveKeyFile, create: true)
+        // The key from the environment (64 hex characters) wins over the key file, for secret managers.
+        let vault: SecretVault
+        if let hex = ProcessInfo.processInfo.environment["MFA_VAULT_KEY"], !hex.isEmpty {
+            guard let key = try? Hex.decode(hex), key.count == 32 else { throw CLIError("MFA_VAULT_KEY must hold 64 hex characters") }
+            vault = try SecretVault(key: key)
+        } else {
+            vault = try SecretVault(keyFile: effectiveKeyFile, create: true)
+        }
         let chain = AuditChain(vault: vault)
         let store: any MFAStore
         let db = effectiveDB

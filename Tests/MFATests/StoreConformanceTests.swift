@@ -36,6 +36,19 @@ struct StoreConformanceTests {
         #expect(replays.count == 2)
     }
 
+    @Test("verify by serial: only that device, once", arguments: StoreKind.allCases)
+    func verifyBySerial(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (first, secret) = try await h.enrolledVirtual("pat")
+        let (second, _) = try await h.enrolledVirtual("pat")
+        h.clock.advance(30)
+        let code = try h.totp(secret)
+        #expect(try await h.service.verify(serial: second, code: code, actor: "t") == .rejected)
+        #expect(try await h.service.verify(serial: first, code: code, actor: "t") == .accepted(serial: first))
+        #expect(try await h.service.verify(serial: first, code: code, actor: "t") == .rejected)
+        #expect(try await h.service.verify(serial: "NOPE", code: code, actor: "t") == .rejected)
+    }
+
     @Test("enable rejects wrong, non-consecutive and reversed codes", arguments: StoreKind.allCases)
     func enableRules(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)

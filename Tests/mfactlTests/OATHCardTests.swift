@@ -165,6 +165,25 @@ struct OATHCardTests {
         #expect(try server.mfactl(["mfa", "verify", "--user", "alice", "--code", value]).status == 1)
     }
 
+    @Test("reader events: a blocked wait sees the card arrive; task cancellation interrupts a wait (SCardCancel)")
+    func readerEvents() async throws {
+        try VirtualCard.waitForCard(present: false)
+        let client = try PCSCClient()
+        defer { client.close() }
+        let initial = try await client.perform { try $0.status(of: [VirtualCard.reader]) }
+        #expect(initial.first?.cardPresent == false)
+        let watcher = Task { try await client.perform { try $0.waitForChange(initial, timeoutMilliseconds: 20_000) } }
+        try await Task.sleep(for: .milliseconds(200))
+        let card = try VirtualCard()
+        let changed = try await watcher.value
+        #expect(changed.first?.cardPresent == true && changed.first?.atr.first == 0x3B)
+        let blocked = Task { try await client.perform { try $0.waitForChange(changed, timeoutMilliseconds: nil) } }
+        try await Task.sleep(for: .milliseconds(300))
+        blocked.cancel()
+        await #expect(throws: PCSCError.cancelled) { try await blocked.value }
+        card.stop()
+    }
+
     @Test("pcscd not running is a clear error")
     func noService() throws {
         let result = try TestTools.run(

@@ -256,19 +256,15 @@ public final class OATHSession {
 
     /// Sends a command, follows `61xx` chaining with SEND REMAINING, and maps the final status word.
     func send(_ command: CommandAPDU, _ operation: String) throws -> [UInt8] {
-        var response = try transport.transmit(command)
-        var data = response.data
-        var chunks = 0
-        while response.status.isMoreData {
-            chunks += 1
-            guard chunks <= Self.maximumChunks else {
-                throw SmartcardError(.chainingOverflow, "the card kept announcing more data (61xx) after \(data.count) bytes while trying to \(operation)")
-            }
-            response = try transport.transmit(CommandAPDU(ins: OATHProtocol.Instruction.sendRemaining))
-            data += response.data
+        let response: ResponseAPDU
+        do {
+            response = try ResponseChaining.transmit(
+                command, over: transport, remainingINS: OATHProtocol.Instruction.sendRemaining, maximumChunks: Self.maximumChunks)
+        } catch let error as SmartcardError where error.code == .chainingOverflow {
+            throw SmartcardError(.chainingOverflow, "\(error.message) while trying to \(operation)")
         }
         try Self.check(response.status, operation, isSelect: command.ins == OATHProtocol.Instruction.select && command.p1 == 0x04)
-        return data
+        return response.data
     }
 
     static func check(_ status: StatusWord, _ operation: String, isSelect: Bool) throws(OATHError) {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Load benchmark of POST /v1/verify: a release `mfactl serve` on loopback, wrk with 64 connections for a
+# bounded time, on SQLite (default) or PostgreSQL (--postgres URL). Prints verifies/s and latency
+# percentiles. Loopback only; every loop here is bounded in count and time.
+#   scripts/bench-service.sh [--duration 10] [--users 500] [--postgres postgres://…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10; users=500; postgres=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --users) users="$2"; shift 2 ;;
+    --postgres) postgres="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "bench-service: install wrk (apt-get install wrk)" >&2; exit 2; }
+
+swift build -c release --product mfactl >/dev/null
+mfactl="$(swift build -c release --show-bin-path)/mfactl"
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ -n "$postgres" ]; then db="$postgres?schema=bench_$$_$(date +%s)"; label=PostgreSQL; else db="sqlite:$work/mfa.sqlite"; label=SQLite; fi
+export MFA_DATA_DIR="$work"
+
+# Enroll the users on the store directly (fast), each with an enabled virtual device.
+python3 - "$mfactl" "$db" "$work/vault.key" "$users" <<'PY'
+import json, subprocess, sys, time, base64, hmac, hashlib, struct
+mfactl, db, key, users = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def totp(secret, t):
+    k = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    h = hmac.new(k, struct.pack(">Q", t // 30), hashlib.sha1).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o+4])[0] & 0x7fffffff) % 1000000)
+for i in range(users):
+    out = subprocess.run([mfactl, "mfa", "create-virtual", "--user", f"u{i}", "--db", db, "--key-file", key, "--json"], check=True, capture_output=True, text=True).stdout
+    d = json.loads(out); now = int(time.time())
+    subprocess.run([mfactl, "mfa", "enable", "--user", f"u{i}", "--serial", d["serial"], "--code1", totp(d["secret"], now - 30), "--code2", totp(d["secret"], now), "--db", db, "--key-file", key], check=True, capture_output=True)
+PY
+token=$("$mfactl" api-key create --name bench --scope verifier --db "$db" --key-file "$work/vault.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# A high threshold so wrong codes do not lock the benchmark users (locking is tested elsewhere).
+"$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 > "$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
+
+cat > "$work/verify.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+local users = $users
+request = function()
+  local body = string.format('{"user":"u%d","code":"%06d"}', math.random(0, users - 1), math.random(0, 999999))
+  return wrk.format(nil, "/v1/verify", nil, body)
+end
+LUA
+echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
+wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
+curl -s "$url/metrics" | grep -E '^mfa_verify_total'
