@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // Hardware MFA token bridge and verifier. Layers (imports point down only):
 //   COpenSSL, CConstantTime  →  OTP  →  (TokenDevices, MFA, stores, MFAServer)  →  mfactl
+//   CQREncode  →  QRCode (enrollment QR codes; independent of OTP)
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "OTP", targets: ["OTP"]),
         .library(name: "TokenDevices", targets: ["TokenDevices"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
         .executable(name: "mfactl", targets: ["mfactl"]),
         .executable(name: "otp-bench", targets: ["otp-bench"]),
         .executable(name: "ct-harness", targets: ["ct-harness"]),
@@ -39,12 +41,23 @@ let package = Package(
             pkgConfig: "libpcsclite",
             providers: [.apt(["libpcsclite-dev"])]
         ),
+        // libqrencode: QR code symbols for otpauth:// enrollment URIs.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         // Declassification points for constant-time checking under valgrind memcheck
         // (client requests are a handful of no-op instructions outside valgrind).
         .target(name: "CConstantTime"),
         .target(
             name: "OTP",
             dependencies: ["COpenSSL", "CConstantTime"]
+        ),
+        // QR codes (libqrencode) rendered for terminals and as PNG (own encoder, no zlib).
+        .target(
+            name: "QRCode",
+            dependencies: ["CQREncode"]
         ),
         // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client, virtual tokens.
         .target(
@@ -107,6 +120,7 @@ let package = Package(
             dependencies: ["OTP", "COpenSSL", "TestSupport"],
             exclude: ["Reference"]
         ),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "OTP", "TestSupport"]),
         .testTarget(name: "MFATests", dependencies: ["MFA", "MFAStoreSQLite", "MFAStorePostgres", "OTP", "TestSupport"]),
         .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
