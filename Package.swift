@@ -82,7 +82,7 @@ let package = Package(
         // The HTTP API (Hummingbird 2): a library, so tests build the application in-process.
         .target(
             name: "MFAServer",
-            dependencies: ["MFA", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["MFA", "QRCode", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .executableTarget(
             name: "mfactl",
@@ -93,6 +93,7 @@ let package = Package(
                 "MFAStoreSQLite",
                 "MFAStorePostgres",
                 "MFAServer",
+                "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -19,6 +19,9 @@ APT_PACKAGES=(
   yubikey-manager     # ykman: independent YKOATH client for cross-checks
   libsqlite3-dev      # SQLite for GRDB (the embedded store)
   postgresql          # the shared store's server, for the PostgreSQL conformance tests
+  libqrencode-dev     # QR codes of otpauth URIs
+  zbar-tools          # zbarimg: decodes our QR PNGs back in tests
+  curl                # HTTP checks in tests
 )
 
 missing=()

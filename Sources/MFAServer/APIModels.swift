@@ -40,11 +40,14 @@ public struct CreateVirtualResponse: ResponseCodable, Sendable {
     /// The Base32 seed, returned this once.
     public var secret: String
     public var uri: String
+    /// The URI as a QR code, PNG, Base64 (returned this once, like the seed).
+    public var qrPNG: String?
 
-    public init(serial: String, secret: String, uri: String) {
+    public init(serial: String, secret: String, uri: String, qrPNG: String? = nil) {
         self.serial = serial
         self.secret = secret
         self.uri = uri
+        self.qrPNG = qrPNG
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MFA
 import OTP
+import QRCode
 
 /// Builds the router of the MFA API over `service`.
 public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<MFARequestContext> {
@@ -45,7 +46,8 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         let enrollment = try await call {
             try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, actor: "key:\(key.id)")
         }
-        return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri)
+        let png = kind == .virtualTOTP ? (try? QRCode(encoding: enrollment.uri)).map { Data($0.pngData()).base64EncodedString() } : nil
+        return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri, qrPNG: png)
             .response(from: request, context: context).withStatus(.created)
     }
 

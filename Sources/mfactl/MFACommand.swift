@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MFA
 import MFAServer
+import QRCode
 
 /// `mfactl mfa …`: enrollment, sign-in checks and technician work, on the local store or a server.
 struct MFACommand: AsyncParsableCommand {
@@ -14,11 +15,21 @@ struct MFACommand: AsyncParsableCommand {
         @OptionGroup var backend: BackendOptions
         @Option(help: "User name.") var user: String
         @Option(help: "Issuer shown in authenticator apps.") var issuer: String?
+        @Option(help: "Also show the otpauth URI as a QR code: terminal, or png:FILE (written 0600).") var qr: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await CLIOutput.run {
+                if let qr, qr != "terminal", !qr.hasPrefix("png:") { throw CLIError("--qr must be terminal or png:FILE") }
                 let created = try await backend.backend().createVirtual(user: user, issuer: issuer)
+                if let qr {
+                    let code = try QRCode(encoding: created.uri)
+                    if qr == "terminal" {
+                        FileHandle.standardError.write(Data((code.terminalString() + "\n").utf8))
+                    } else {
+                        try code.writePNG(to: String(qr.dropFirst("png:".count)))
+                    }
+                }
                 if json { try CLIOutput.printJSON(created); return }
                 print("serial: \(created.serial)")
                 print("secret: \(created.secret)   (shown once: add it to the authenticator now)")

@@ -73,8 +73,12 @@ struct ServiceEndToEndTests {
     func lifecycle(store: Store) throws {
         // A ±2 step window, so the test can use a second future code without waiting 30 s for the clock.
         let server = try Server(store, extra: ["--totp-window", "2"])
-        // Enroll a virtual device and enable it with oathtool's codes.
-        let created = try server.json(["mfa", "create-virtual", "--user", "alice", "--issuer", "Example"])
+        // Enroll a virtual device (its QR code decodes to the exact URI) and enable it with oathtool's codes.
+        let png = server.directory.appendingPathComponent("alice.png").path
+        let created = try server.json(["mfa", "create-virtual", "--user", "alice", "--issuer", "Example", "--qr", "png:" + png])
+        let decoded = try TestTools.run("zbarimg", ["--raw", "-q", "--nodbus", "-Sdisable", "-Sqrcode.enable", png]).stdout
+        #expect(decoded.trimmingCharacters(in: .newlines) == created["uri"] as? String)
+        #expect((created["qrPNG"] as? String).flatMap { Data(base64Encoded: $0) }?.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
         let serial = try #require(created["serial"] as? String)
         let secret = try #require(created["secret"] as? String)
         #expect((created["uri"] as? String)?.hasPrefix("otpauth://totp/Example:alice?secret=\(secret)") == true)
