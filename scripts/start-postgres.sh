@@ -35,6 +35,13 @@ done
 psql_admin() { printf '%s\n' "$1" | su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtA"; }
 if [ "$(id -u)" -ne 0 ]; then psql_admin() { printf '%s\n' "$1" | sudo -u postgres psql -p "$port" -v ON_ERROR_STOP=1 -qtA; }; fi
 
+# Many test processes each keep a small pool: allow more connections than the default 100.
+if [ "$(psql_admin "SHOW max_connections")" -lt 300 ]; then
+  psql_admin "ALTER SYSTEM SET max_connections = 300" >/dev/null
+  $SUDO pg_ctlcluster "$version" "$name" restart
+  for _ in $(seq 1 100); do psql_admin 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
 psql_admin 'DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '"'mfa'"') THEN CREATE ROLE mfa LOGIN PASSWORD '"'mfa-test'"'; END IF; END$$;' >/dev/null
 if [ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname = 'mfa_test'")" != "1" ]; then
   psql_admin "CREATE DATABASE mfa_test OWNER mfa" >/dev/null

@@ -190,6 +190,39 @@ public struct MFAService: Sendable {
         return try await verify(among: try await store.devices(owner: user), user: user, code: code, now: now, actor: actor)
     }
 
+    /// ``verify(user:code:actor:)`` with an idempotency key: a retry with the same key and the same
+    /// user and code within `ttl` seconds gets the first verdict back without verifying again (no
+    /// second failure count, no false replay on a gateway retry); the code itself stays single-use for
+    /// any other key. The same key with a different body is a conflict.
+    public func verify(user: String, code: String, idempotencyKey: String, actor: String, ttl: Int64 = 300) async throws(MFAError) -> VerifyResult {
+        guard !idempotencyKey.isEmpty, idempotencyKey.count <= 255 else {
+            throw MFAError(.invalidInput, "an Idempotency-Key has 1 to 255 characters")
+        }
+        // Scoped to the caller, and never storing the code itself: only a hash of the request.
+        let key = actor + "|" + idempotencyKey
+        let requestHash = Crypto.digest(.sha256, Array("\(user.utf8.count):\(user)|\(code)".utf8))
+        for _ in 0..<100 {
+            switch try await store.claimIdempotency(key: key, requestHash: requestHash, now: clock(), ttl: ttl) {
+            case .claimed:
+                let result = try await verify(user: user, code: code, actor: actor)
+                let stored: String
+                switch result {
+                case .accepted(let serial): stored = "accepted:" + serial
+                case .rejected: stored = "rejected"
+                }
+                try await store.completeIdempotency(key: key, response: stored)
+                return result
+            case .completed(let stored):
+                return stored.hasPrefix("accepted:") ? .accepted(serial: String(stored.dropFirst("accepted:".count))) : .rejected
+            case .conflict:
+                throw MFAError(.conflict, "this Idempotency-Key was used with a different request")
+            case .pending:
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        throw MFAError(.conflict, "a request with this Idempotency-Key is still in progress")
+    }
+
     /// Like ``verify(user:code:actor:)`` for one device (a hardware token identified by its serial).
     public func verify(serial: String, code: String, actor: String) async throws(MFAError) -> VerifyResult {
         let now = clock()

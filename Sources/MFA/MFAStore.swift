@@ -19,6 +19,18 @@ public struct Acceptance: Sendable, Hashable {
     }
 }
 
+/// The state of an idempotency key when a request tries to claim it.
+public enum IdempotencyClaim: Sendable, Hashable {
+    /// New (or expired): this request runs and must complete the key.
+    case claimed
+    /// Another request with this key finished: its stored response.
+    case completed(String)
+    /// Another request with this key is still running.
+    case pending
+    /// The key was used with a different request body.
+    case conflict
+}
+
 /// Persistence of devices and the audit log. SQLite (embedded default) and PostgreSQL (shared by many
 /// server processes) implement it; one conformance suite runs unchanged against both.
 ///
@@ -76,4 +88,10 @@ public protocol MFAStore: Sendable {
     func apiKeys() async throws(MFAError) -> [APIKeyRecord]
     /// Marks a key revoked; false when there is no such unrevoked key.
     func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool
+
+    /// Claims `key` for a request whose body hashes to `requestHash`; entries older than `ttl` seconds
+    /// are forgotten. Atomic across processes.
+    func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim
+    /// Stores the response of a claimed key.
+    func completeIdempotency(key: String, response: String) async throws(MFAError)
 }

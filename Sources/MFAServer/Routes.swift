@@ -24,7 +24,14 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         let key = try context.require(.verifier)
         let body = try await decode(VerifyRequest.self, request, context)
         let started = ContinuousClock.now
-        let result = try await call { try await service.verify(user: body.user, code: body.code, actor: "key:\(key.id)") }
+        let idempotencyKey = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+        let result = try await call {
+            if let idempotencyKey {
+                try await service.verify(user: body.user, code: body.code, idempotencyKey: idempotencyKey, actor: "key:\(key.id)")
+            } else {
+                try await service.verify(user: body.user, code: body.code, actor: "key:\(key.id)")
+            }
+        }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         switch result {

@@ -27,7 +27,8 @@ public final class PostgresMFAStore: MFAStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`), optionally in its own
     /// `schema` (created by ``migrate()``). Call ``migrate()`` first.
     /// A `schema` query parameter in the URL (`…/db?schema=tenant1`) does the same as `schema`.
-    public init(url: String, chain: AuditChain, schema: String? = nil) throws(MFAError) {
+    /// `maximumConnections` bounds this process's pool (PostgreSQL's own limit is shared by all processes).
+    public init(url: String, chain: AuditChain, schema: String? = nil, maximumConnections: Int = 10) throws(MFAError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
@@ -38,7 +39,7 @@ public final class PostgresMFAStore: MFAStore {
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
-        configuration.options.maximumConnections = 20
+        configuration.options.maximumConnections = max(1, maximumConnections)
         configuration.options.connectTimeout = .seconds(5)
         endpoint = "\(host):\(components.port ?? 5432)"
         if let schema {
@@ -125,6 +126,14 @@ public final class PostgresMFAStore: MFAStore {
                         detail TEXT NOT NULL,
                         prev_hash BYTEA NOT NULL,
                         hash BYTEA NOT NULL
+                    )
+                    """, logger: self.logger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS idempotency (
+                        key TEXT PRIMARY KEY,
+                        request_hash BYTEA NOT NULL,
+                        response TEXT,
+                        created_at BIGINT NOT NULL
                     )
                     """, logger: self.logger)
                 try await c.query("""
@@ -342,6 +351,27 @@ public final class PostgresMFAStore: MFAStore {
             scopes: try r["scopes"].decode(String.self).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
             secretHash: bytes(try r["secret_hash"].decode(ByteBuffer.self)), createdAt: try r["created_at"].decode(Int64.self),
             revokedAt: try r["revoked_at"].decode(Int64?.self))
+    }
+
+    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
+        try await transaction { c in
+            try await c.query("DELETE FROM idempotency WHERE created_at < \(now - ttl)", logger: self.logger)
+            let inserted = try await c.query("""
+                INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (\(key), \(ByteBuffer(bytes: requestHash)), NULL, \(now))
+                ON CONFLICT (key) DO NOTHING RETURNING 1
+                """, logger: self.logger).collect().count
+            if inserted == 1 { return .claimed }
+            guard let row = try await c.query("SELECT request_hash, response FROM idempotency WHERE key = \(key)", logger: self.logger).collect().first
+            else { return .claimed }
+            let r = row.makeRandomAccess()
+            guard Self.bytes(try r["request_hash"].decode(ByteBuffer.self)) == requestHash else { return .conflict }
+            if let response = try r["response"].decode(String?.self) { return .completed(response) }
+            return .pending
+        }
+    }
+
+    public func completeIdempotency(key: String, response: String) async throws(MFAError) {
+        try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger) }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.

@@ -85,6 +85,16 @@ public final class SQLiteMFAStore: MFAStore {
                 );
                 """)
         }
+        migrator.registerMigration("v3-idempotency") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    request_hash BLOB NOT NULL,
+                    response TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
         try await guarded { try migrator.migrate(self.pool) }
     }
 
@@ -267,6 +277,23 @@ public final class SQLiteMFAStore: MFAStore {
     static func apiKey(_ row: Row) -> APIKeyRecord {
         APIKeyRecord(id: row["id"], name: row["name"], scopes: (row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
                      secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+
+    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now - ttl])
+            try db.execute(sql: "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING",
+                           arguments: [key, Data(requestHash), now])
+            if db.changesCount == 1 { return .claimed }
+            guard let row = try Row.fetchOne(db, sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
+            guard [UInt8](row["request_hash"] as Data) == requestHash else { return .conflict }
+            if let response = row["response"] as String? { return .completed(response) }
+            return .pending
+        }
+    }
+
+    public func completeIdempotency(key: String, response: String) async throws(MFAError) {
+        try await write { db in try db.execute(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.

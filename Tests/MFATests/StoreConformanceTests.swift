@@ -49,6 +49,28 @@ struct StoreConformanceTests {
         #expect(try await h.service.verify(serial: "NOPE", code: code, actor: "t") == .rejected)
     }
 
+    @Test("Idempotency-Key: a retry gets the first verdict (no second failure, no false replay); the code stays single-use", arguments: StoreKind.allCases)
+    func idempotency(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("quinn")
+        h.clock.advance(30)
+        let code = try h.totp(secret)
+        #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-1", actor: "gw") == .accepted(serial: serial))
+        #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-1", actor: "gw") == .accepted(serial: serial))
+        #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-2", actor: "gw") == .rejected)
+        await #expect(throws: MFAError(.conflict, "")) {
+            try await h.service.verify(user: "quinn", code: "000000", idempotencyKey: "req-1", actor: "gw")
+        }
+        // A failing verdict is replayed too, without counting a second failure.
+        #expect(try await h.service.verify(user: "quinn", code: "999999", idempotencyKey: "req-3", actor: "gw") == .rejected)
+        #expect(try await h.service.verify(user: "quinn", code: "999999", idempotencyKey: "req-3", actor: "gw") == .rejected)
+        #expect(try await h.store.device(serial: serial)?.failureCount == 1)
+        // Keys are per caller, and expire.
+        #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-1", actor: "other") == .rejected)
+        h.clock.advance(301)
+        #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-1", actor: "gw") == .rejected)
+    }
+
     @Test("enable rejects wrong, non-consecutive and reversed codes", arguments: StoreKind.allCases)
     func enableRules(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
@@ -319,7 +341,8 @@ struct StoreConformanceTests {
         #expect(stored.secretHash.count == 32 && !stored.secretHash.contains(subsequence: Array(token.utf8.suffix(16))))
         let found = try #require(try await h.service.authenticate(token: token))
         #expect(found.allows(.verifier) && !found.allows(.admin) && !found.allows(.technician))
-        #expect(try await h.service.authenticate(token: String(token.dropLast()) + "x") == nil)
+        let tampered = String(token.dropLast()) + (token.hasSuffix("a") ? "b" : "a")
+        #expect(try await h.service.authenticate(token: tampered) == nil)
         #expect(try await h.service.authenticate(token: "Bearer nonsense") == nil)
         let (admin, _) = try await h.service.createAPIKey(name: "root", scopes: [.admin], actor: "cli")
         #expect(admin.allows(.technician) && admin.allows(.verifier))

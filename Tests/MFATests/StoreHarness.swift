@@ -57,13 +57,13 @@ struct Harness: Sendable {
                 throw MFAError(.storeUnavailable, "no PostgreSQL configured")
             }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let store = try PostgresMFAStore(url: url, chain: chain, schema: schema)
+            let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4)
             try await store.migrate()
             return Harness(
                 kind: kind, store: store, service: MFAService(store: store, vault: vault, policy: policy, clock: { clock.now }), vault: vault,
                 clock: clock,
                 reopen: {
-                    let other = try PostgresMFAStore(url: url, chain: chain, schema: schema)
+                    let other = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4)
                     try await other.migrate()
                     return other
                 },
