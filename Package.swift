@@ -82,7 +82,11 @@ let package = Package(
         // The HTTP API (Hummingbird 2): a library, so tests build the application in-process.
         .target(
             name: "MFAServer",
-            dependencies: ["MFA", "QRCode", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "MFA", "QRCode", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ]
         ),
         .executableTarget(
             name: "mfactl",

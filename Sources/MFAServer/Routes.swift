@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import MFA
 import OTP
 import QRCode
@@ -210,11 +212,36 @@ struct MetricsMiddleware: RouterMiddleware {
     }
 }
 
-/// The application: the router on `host:port`.
-public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int,
-                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    Application(
+/// PEM files of the server certificate (chain) and its private key.
+public struct TLSFiles: Sendable {
+    public let certificate: String
+    public let privateKey: String
+    public init(certificate: String, privateKey: String) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+}
+
+/// The application: the router on `host:port`, over TLS when `tls` is given.
+public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    var server: HTTPServerBuilder = .http1()
+    if let tls {
+        let certificates: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
+            key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+        } catch {
+            throw MFAError(.invalidInput, "cannot load the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
+        }
+        guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        server = try .tls(.http1(), tlsConfiguration: configuration)
+    }
+    return Application(
         router: buildRouter(service: service, metrics: metrics),
+        server: server,
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mfa-bridge"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) })
 }

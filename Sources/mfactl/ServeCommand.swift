@@ -11,6 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on (host:port; port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (chain).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
     @Option(name: .customLong("totp-window"), help: "Sign-in window: TOTP steps either side of the device's drift.") var totpWindow: Int = 1
     @Option(name: .customLong("hotp-look-ahead"), help: "Sign-in window: HOTP counters ahead.") var hotpLookAhead: Int = 10
     @Option(name: .customLong("lockout-threshold"), help: "Consecutive failures that lock a device.") var lockoutThreshold: Int = 10
@@ -37,9 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
                 say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier")
             }
             say("store: \(store.redactedDB)")
+            guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
+            let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
-            let app = buildApplication(service: service, host: host, port: port) { actual in
-                say("listening on http://\(shown):\(actual)")
+            let scheme = tls == nil ? "http" : "https"
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls) { actual in
+                say("listening on \(scheme)://\(shown):\(actual)")
             }
             try await app.runService()
         }

@@ -33,7 +33,7 @@ struct ServiceEndToEndTests {
             }
             let arguments = ["serve", "--listen", "127.0.0.1:0", "--key-file", keyFile, "--db", db] + extra
             process = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path])
-            try #require(process.waitForOutput("listening on http://", timeout: 30), "server did not start: \(process.stdout) \(process.stderr)")
+            try #require(process.waitForOutput("listening on http", timeout: 30), "server did not start: \(process.stdout) \(process.stderr)")
             let out = process.stdout
             url = try #require(out.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) })
             if let printed = out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("mfa_") }) {
@@ -168,5 +168,25 @@ struct ServiceEndToEndTests {
         #expect(status == 200)
         let metrics = try TestTools.run("curl", ["-s", server.url + "/metrics"]).stdout
         #expect(metrics.contains("mfa_verify_total{result=\"rejected\"} 2") && metrics.contains("mfa_verify_duration_seconds_count 2"))
+    }
+
+    @Test("TLS: HTTPS with the given certificate; plain HTTP to the TLS port gets nowhere")
+    func tls() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let made = try TestTools.run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                                                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
+        try #require(made.status == 0, "openssl: \(made.stderr)")
+        let server = try Server(.sqlite, extra: ["--tls-cert", cert, "--tls-key", key])
+        #expect(server.url.hasPrefix("https://127.0.0.1:"))
+        let ok = try TestTools.run("curl", ["-s", "--cacert", cert, "-o", "/dev/null", "-w", "%{http_code}", server.url + "/healthz"])
+        #expect(ok.stdout == "200", "\(ok.stderr)")
+        let plain = try TestTools.run("curl", ["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", server.url.replacingOccurrences(of: "https", with: "http") + "/healthz"])
+        #expect(plain.stdout != "200")
+        let untrusted = try TestTools.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", server.url + "/healthz"])
+        #expect(untrusted.status != 0)  // curl refuses a certificate it cannot verify
     }
 }
