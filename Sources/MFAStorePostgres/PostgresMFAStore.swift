@@ -301,7 +301,7 @@ public final class PostgresMFAStore: MFAStore {
     {
         do {
             return try await withoutActuallyEscaping(transform) { transform in
-                nonisolated(unsafe) let reseal = transform
+                let reseal = transform
                 return try await transaction { c in
                     let devices = try await c.query("SELECT * FROM devices FOR UPDATE", logger: self.logger).collect().map(Self.record)
                     for device in devices {
@@ -371,12 +371,12 @@ public final class PostgresMFAStore: MFAStore {
     }
 
     public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger) }
+        _ = try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger) }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
     @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
-        try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
+        _ = try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
     }
 
     // MARK: Internals

@@ -235,7 +235,7 @@ public final class SQLiteMFAStore: MFAStore {
     {
         do {
             return try await withoutActuallyEscaping(transform) { transform in
-            nonisolated(unsafe) let reseal = transform
+            let reseal = transform
             return try await write { db in
                 let devices = try Row.fetchAll(db, sql: "SELECT * FROM devices").map(Self.record)
                 for device in devices {
