@@ -48,6 +48,11 @@ public final class PostgresMFAStore: MFAStore {
             }
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
+        // A session that stalls inside a transaction is ended by the server after 10 s (releasing its
+        // locks), and nobody waits more than 10 s for a lock: stalls stay bounded.
+        configuration.options.additionalStartupParameters += [
+            ("idle_in_transaction_session_timeout", "10000"), ("lock_timeout", "10000"),
+        ]
         self.schema = schema
         client = PostgresClient(configuration: configuration)
         self.chain = chain
@@ -86,11 +91,11 @@ public final class PostgresMFAStore: MFAStore {
     private func createSchema() async throws(MFAError) {
         try await guarded {
             try await self.client.withTransaction(logger: self.logger) { c in
-                try await c.query("SELECT pg_advisory_xact_lock(\(Self.auditLock + 1))", logger: self.logger)
+                _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-migrate'))", logger: self.logger).collect()
                 if let schema = self.schema {
-                    try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: self.logger)
+                    _ = try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: self.logger).collect()
                 }
-                try await c.query("""
+                _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS devices (
                         serial TEXT PRIMARY KEY,
                         kind TEXT NOT NULL,
@@ -112,9 +117,9 @@ public final class PostgresMFAStore: MFAStore {
                         sealed_secret BYTEA NOT NULL,
                         revision BIGINT NOT NULL
                     )
-                    """, logger: self.logger)
-                try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger)
-                try await c.query("""
+                    """, logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger).collect()
+                _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit (
                         seq BIGINT PRIMARY KEY,
                         time BIGINT NOT NULL,
@@ -127,16 +132,16 @@ public final class PostgresMFAStore: MFAStore {
                         prev_hash BYTEA NOT NULL,
                         hash BYTEA NOT NULL
                     )
-                    """, logger: self.logger)
-                try await c.query("""
+                    """, logger: self.logger).collect()
+                _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS idempotency (
                         key TEXT PRIMARY KEY,
                         request_hash BYTEA NOT NULL,
                         response TEXT,
                         created_at BIGINT NOT NULL
                     )
-                    """, logger: self.logger)
-                try await c.query("""
+                    """, logger: self.logger).collect()
+                _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS api_keys (
                         id TEXT PRIMARY KEY,
                         name TEXT NOT NULL,
@@ -145,15 +150,15 @@ public final class PostgresMFAStore: MFAStore {
                         created_at BIGINT NOT NULL,
                         revoked_at BIGINT
                     )
-                    """, logger: self.logger)
-                try await c.query("""
+                    """, logger: self.logger).collect()
+                _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit_checkpoint (
                         id BIGINT PRIMARY KEY CHECK (id = 1),
                         seq BIGINT NOT NULL,
                         hash BYTEA NOT NULL,
                         mac BYTEA NOT NULL
                     )
-                    """, logger: self.logger)
+                    """, logger: self.logger).collect()
             }
         }
     }
@@ -164,14 +169,14 @@ public final class PostgresMFAStore: MFAStore {
                 throw MFAError(.alreadyExists, "a device with serial \(d.serial) exists")
             }
             if let owner = d.owner { try await self.checkLimit(c, owner: owner, excluding: d.serial, maximum: maximumPerOwner) }
-            try await c.query("""
+            _ = try await c.query("""
                 INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
                     failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
                 VALUES (\(d.serial), \(d.kind.rawValue), \(d.owner), \(d.state.rawValue), \(d.algorithm.rawValue), \(Int64(d.digits)),
                     \(d.period), \(d.counter), \(d.watermark), \(d.driftSteps), \(Self.history(d.driftHistory)), \(Int64(d.failureCount)),
                     \(Int64(d.lockouts)), \(d.lockedUntil), \(d.createdAt), \(d.enabledAt), \(d.lastUsedAt), \(ByteBuffer(bytes: d.sealedSecret)), 0)
                 ON CONFLICT (serial) DO NOTHING
-                """, logger: self.logger)
+                """, logger: self.logger).collect()
             try await self.append(c, audit)
         }
     }
@@ -318,10 +323,10 @@ public final class PostgresMFAStore: MFAStore {
 
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
         try await transaction { c in
-            try await c.query("""
+            _ = try await c.query("""
                 INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
                 VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
-                """, logger: self.logger)
+                """, logger: self.logger).collect()
             try await self.append(c, audit)
         }
     }
@@ -355,7 +360,7 @@ public final class PostgresMFAStore: MFAStore {
 
     public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
         try await transaction { c in
-            try await c.query("DELETE FROM idempotency WHERE created_at < \(now - ttl)", logger: self.logger)
+            _ = try await c.query("DELETE FROM idempotency WHERE created_at < \(now - ttl)", logger: self.logger).collect()
             let inserted = try await c.query("""
                 INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (\(key), \(ByteBuffer(bytes: requestHash)), NULL, \(now))
                 ON CONFLICT (key) DO NOTHING RETURNING 1
@@ -383,27 +388,28 @@ public final class PostgresMFAStore: MFAStore {
 
     func append(_ c: PostgresConnection, _ draft: AuditDraft, chain: AuditChain? = nil) async throws {
         let chain = chain ?? self.chain
-        try await c.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
+        // Keyed per schema: stores in different schemas never wait for each other.
+        _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-audit'))", logger: logger).collect()
         let head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
             let r = row.makeRandomAccess()
             return (sequence: try r["seq"].decode(Int64.self), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)))
         }
         let entry = chain.entry(after: head, draft)
         let d = entry.draft
-        try await c.query("""
+        _ = try await c.query("""
             INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
             VALUES (\(entry.sequence), \(d.time), \(d.actor), \(d.action), \(d.user), \(d.serial), \(d.result), \(d.detail),
                 \(ByteBuffer(bytes: entry.previousHash)), \(ByteBuffer(bytes: entry.hash)))
-            """, logger: logger)
+            """, logger: logger).collect()
         let checkpoint = chain.checkpoint(for: entry)
-        try await c.query("""
+        _ = try await c.query("""
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, \(checkpoint.sequence), \(ByteBuffer(bytes: checkpoint.hash)), \(ByteBuffer(bytes: checkpoint.mac)))
             ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
-            """, logger: logger)
+            """, logger: logger).collect()
     }
 
     func checkLimit(_ c: PostgresConnection, owner: String, excluding serial: String, maximum: Int) async throws {
-        try await c.query("SELECT pg_advisory_xact_lock(hashtext(\(owner)))", logger: logger)
+        _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || \(owner)))", logger: logger).collect()
         let count = try await c.query(
             "SELECT COUNT(*) AS n FROM devices WHERE owner = \(owner) AND state != 'deactivated' AND serial != \(serial)", logger: logger
         ).collect().first.map { try $0.makeRandomAccess()["n"].decode(Int64.self) } ?? 0

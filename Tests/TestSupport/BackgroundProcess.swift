@@ -29,7 +29,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             guard let self, !data.isEmpty else { return }
             self.lock.withLock { self.errors += String(decoding: data, as: UTF8.self) }
         }
-        try process.run()
+        try TestTools.launch(process)
     }
 
     /// Everything the process wrote to stdout so far.

@@ -11,6 +11,18 @@ public struct ProcessResult: Sendable {
 
 /// Helpers for tests that cross-check against programs nobody here wrote (oathtool, pyotp, ykman, …).
 public enum TestTools {
+    /// swift-corelibs-foundation's `Process.run()` is not safe to call from several threads at once (a
+    /// CI run crashed in its memcpy while 20 curl processes were launched concurrently): launches take
+    /// turns; the children still run concurrently.
+    nonisolated(unsafe) static let launchLock = NSLock()
+
+    /// Starts `process` under ``launchLock``.
+    public static func launch(_ process: Process) throws {
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        try process.run()
+    }
+
     /// Absolute path of `name` on PATH, or nil.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
@@ -41,7 +53,7 @@ public enum TestTools {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        try process.run()
+        try launch(process)
         // Every child is bounded in time: a hung reference tool or device fails the test, not CI.
         let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)

@@ -23,7 +23,7 @@ struct TokenEmulatorCLITests {
             process.arguments = arguments
             process.standardOutput = stdout
             process.standardError = stderr
-            try process.run()
+            try TestTools.launch(process)
         }
 
         /// The first line on stdout (nil after `timeout` seconds).
