@@ -310,9 +310,9 @@ public final class PostgresMFAStore: MFAStore {
                 return try await transaction { c in
                     let devices = try await c.query("SELECT * FROM devices FOR UPDATE", logger: self.logger).collect().map(Self.record)
                     for device in devices {
-                        try await c.query(
+                        _ = try await c.query(
                             "UPDATE devices SET sealed_secret = \(ByteBuffer(bytes: try reseal(device))), revision = revision + 1 WHERE serial = \(device.serial)",
-                            logger: self.logger)
+                            logger: self.logger).collect()
                     }
                     try await self.append(c, audit, chain: newChain)
                     return devices.count

@@ -10,7 +10,7 @@ struct ServiceResilienceTests {
     /// POSTs a verify with curl; returns the result field.
     static func verify(_ url: String, token: String, user: String, code: String) throws -> String {
         let out = try TestTools.run(
-            "curl", ["-s", "-X", "POST", url + "/v1/verify", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+            "curl", ["-s", "-m", "30", "-X", "POST", url + "/v1/verify", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
                      "-d", "{\"user\":\"\(user)\",\"code\":\"\(code)\"}"]).stdout
         return ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["result"] as? String ?? "error: \(out)"
     }
