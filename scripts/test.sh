@@ -9,4 +9,12 @@ MFA_TEST_POSTGRES_URL="$(scripts/start-postgres.sh)"
 export MFA_TEST_POSTGRES_URL
 swift build --build-tests
 scripts/ct-check.sh
-swift test --skip-build
+# CI shows only the end of the output: on failure, repeat each recorded issue there.
+log="$(mktemp -t mfa-test-XXXXXX.log)"
+if ! swift test --skip-build 2>&1 | tee "$log"; then
+  echo "=== test failures (details) ==="
+  grep -A4 -E "recorded an issue|error: -\[|: error:" "$log" | head -150 || true
+  echo "=== PostgreSQL log (tail) ==="
+  tail -15 /var/log/postgresql/postgresql-*-main.log 2>/dev/null || true
+  exit 1
+fi
