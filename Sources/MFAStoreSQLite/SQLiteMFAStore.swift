@@ -5,10 +5,12 @@ import OTP
 
 /// The embedded default store: one SQLite file through GRDB's `DatabasePool` (WAL mode, readers in
 /// parallel with the single writer), `synchronous = FULL` so an accepted code's watermark survives a
-/// crash or power loss, a 10 s busy timeout so several processes can share the file.
+/// crash or power loss, a 10 s busy timeout so several processes can share the file. Concurrent writes
+/// share transactions and commits (``GroupCommit``), each job in its own savepoint.
 public final class SQLiteMFAStore: MFAStore {
     let pool: DatabasePool
     let chain: AuditChain
+    let commits: GroupCommit
 
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
     public init(path: String, chain: AuditChain) throws(MFAError) {
@@ -24,6 +26,7 @@ public final class SQLiteMFAStore: MFAStore {
         } catch {
             throw MFAError(.storeUnavailable, "cannot open the SQLite database \(path): \(error)")
         }
+        commits = GroupCommit(pool: pool)
         self.chain = chain
     }
 
@@ -109,7 +112,7 @@ public final class SQLiteMFAStore: MFAStore {
                     throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
                 }
             }
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
                     failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -119,11 +122,11 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func device(serial: String) async throws(MFAError) -> DeviceRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE serial = ?", arguments: [serial]).map(Self.record) }
+        try await read { db in try db.row(sql: "SELECT * FROM devices WHERE serial = ?", arguments: [serial]).map(Self.record) }
     }
 
     public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record) }
+        try await read { db in try db.rows(sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record) }
     }
 
     public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
@@ -133,7 +136,7 @@ public final class SQLiteMFAStore: MFAStore {
             case .unassigned: "WHERE owner IS NULL"
             case .any: ""
             }
-        return try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices \(condition) ORDER BY serial").map(Self.record) }
+        return try await read { db in try db.rows(sql: "SELECT * FROM devices \(condition) ORDER BY serial").map(Self.record) }
     }
 
     public func update(_ device: DeviceRecord, maximumPerOwner: Int?, audit: AuditDraft) async throws(MFAError) -> Bool {
@@ -146,7 +149,7 @@ public final class SQLiteMFAStore: MFAStore {
                     throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
                 }
             }
-            try db.execute(sql: """
+            try db.run(sql: """
                 UPDATE devices SET kind = ?, owner = ?, state = ?, algorithm = ?, digits = ?, period = ?, counter = ?, watermark = ?,
                     drift_steps = ?, drift_history = ?, failure_count = ?, lockouts = ?, locked_until = ?, created_at = ?, enabled_at = ?,
                     last_used_at = ?, sealed_secret = ?, revision = revision + 1
@@ -160,7 +163,7 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func delete(serial: String, revision: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
         try await write { db in
-            try db.execute(sql: "DELETE FROM devices WHERE serial = ? AND revision = ?", arguments: [serial, revision])
+            try db.run(sql: "DELETE FROM devices WHERE serial = ? AND revision = ?", arguments: [serial, revision])
             guard db.changesCount == 1 else { return false }
             try self.append(db, audit)
             return true
@@ -169,7 +172,7 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func accept(_ a: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool {
         try await write { db in
-            try db.execute(sql: """
+            try db.run(sql: """
                 UPDATE devices SET watermark = ?, counter = ?, drift_steps = ?, drift_history = ?, last_used_at = ?,
                     failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = revision + 1
                 WHERE serial = ? AND watermark < ?
@@ -187,7 +190,7 @@ public final class SQLiteMFAStore: MFAStore {
             for serial in serials {
                 // One atomic conditional update per device: concurrent failures from any number of
                 // processes are each counted once, and the device locks exactly at the threshold.
-                let rows = try Row.fetchAll(db, sql: """
+                let rows = try db.rows(sql: """
                     UPDATE devices SET
                         failure_count = failure_count + 1,
                         state = CASE WHEN failure_count + 1 >= ? THEN 'locked' ELSE state END,
@@ -212,7 +215,7 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit]).map { row in
+            try db.rows(sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit]).map { row in
                 AuditEntry(
                     sequence: row["seq"],
                     draft: AuditDraft(time: row["time"], actor: row["actor"], action: row["action"], user: row["user"], serial: row["serial"],
@@ -224,7 +227,7 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1").map { row in
+            try db.row(sql: "SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1").map { row in
                 AuditCheckpoint(sequence: row["seq"], hash: [UInt8](row["hash"] as Data), mac: [UInt8](row["mac"] as Data))
             }
         }
@@ -236,10 +239,11 @@ public final class SQLiteMFAStore: MFAStore {
         do {
             return try await withoutActuallyEscaping(transform) { transform in
             let reseal = transform
-            return try await write { db in
-                let devices = try Row.fetchAll(db, sql: "SELECT * FROM devices").map(Self.record)
+            // Straight to the pool, not through group commit: the transform must not outlive this call.
+            return try await pool.write { db in
+                let devices = try db.rows(sql: "SELECT * FROM devices").map(Self.record)
                 for device in devices {
-                    try db.execute(sql: "UPDATE devices SET sealed_secret = ?, revision = revision + 1 WHERE serial = ?",
+                    try db.run(sql: "UPDATE devices SET sealed_secret = ?, revision = revision + 1 WHERE serial = ?",
                                    arguments: [Data(try reseal(device)), device.serial])
                 }
                 try self.append(db, audit, chain: newChain)
@@ -251,23 +255,23 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
         try await write { db in
-            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+            try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
                            arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
             try self.append(db, audit)
         }
     }
 
     public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) }
+        try await read { db in try db.row(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) }
     }
 
     public func apiKeys() async throws(MFAError) -> [APIKeyRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKey) }
+        try await read { db in try db.rows(sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKey) }
     }
 
     public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at, id])
+            try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at, id])
             guard db.changesCount == 1 else { return false }
             try self.append(db, audit)
             return true
@@ -281,11 +285,11 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
         try await write { db in
-            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now - ttl])
-            try db.execute(sql: "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING",
+            try db.run(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now - ttl])
+            try db.run(sql: "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING",
                            arguments: [key, Data(requestHash), now])
             if db.changesCount == 1 { return .claimed }
-            guard let row = try Row.fetchOne(db, sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
+            guard let row = try db.row(sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
             guard [UInt8](row["request_hash"] as Data) == requestHash else { return .conflict }
             if let response = row["response"] as String? { return .completed(response) }
             return .pending
@@ -293,7 +297,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        try await write { db in try db.execute(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
+        try await write { db in try db.run(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
@@ -306,16 +310,16 @@ public final class SQLiteMFAStore: MFAStore {
     /// Appends to the hash chain and moves the signed checkpoint, inside the caller's transaction.
     func append(_ db: Database, _ draft: AuditDraft, chain: AuditChain? = nil) throws {
         let chain = chain ?? self.chain
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
+        let head = try db.row(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
             (sequence: $0["seq"] as Int64, hash: [UInt8]($0["hash"] as Data))
         }
         let entry = chain.entry(after: head, draft)
         let d = entry.draft
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT INTO audit (seq, time, actor, action, user, serial, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [entry.sequence, d.time, d.actor, d.action, d.user, d.serial, d.result, d.detail, Data(entry.previousHash), Data(entry.hash)])
         let checkpoint = chain.checkpoint(for: entry)
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac
             """, arguments: [checkpoint.sequence, Data(checkpoint.hash), Data(checkpoint.mac)])
@@ -351,7 +355,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
-        try await guarded { try await self.pool.write(body) }
+        try await guarded { try await self.commits.write(body) }
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
