@@ -61,6 +61,12 @@ public struct CredentialReportRow: Sendable, Hashable, Codable {
     }
 }
 
+/// Something that happened in the service that an observer (a server's metrics) may count.
+public enum ServiceEvent: Sendable, Hashable {
+    /// Consecutive failures reached the lockout threshold and locked the device.
+    case deviceLocked(serial: String)
+}
+
 /// The MFA registration, verification and resync service.
 public struct MFAService: Sendable {
     public let store: any MFAStore
@@ -68,6 +74,8 @@ public struct MFAService: Sendable {
     public let policy: Policy
     /// Unix time in seconds (injectable for tests).
     public let clock: @Sendable () -> Int64
+    /// Told of events worth counting (a server's metrics); never of secrets or codes.
+    public var observer: (@Sendable (ServiceEvent) -> Void)?
 
     public init(store: any MFAStore, vault: SecretVault, policy: Policy = Policy(), clock: @escaping @Sendable () -> Int64) {
         self.store = store
@@ -257,6 +265,7 @@ public struct MFAService: Sendable {
                 serials: devices.map(\.serial), policy: policy, now: now,
                 audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
             for serial in locked {
+                observer?(.deviceLocked(serial: serial))
                 try await store.appendAudit(AuditDraft(time: now, actor: "system", action: "device.lock", user: user, serial: serial, result: "locked", detail: "threshold \(policy.lockoutThreshold)"))
             }
             return .rejected

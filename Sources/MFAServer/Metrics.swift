@@ -8,6 +8,7 @@ public final class ServerMetrics: Sendable {
         var latencyCount = 0
         var latencySum = 0.0
         var storeErrors = 0
+        var lockouts = 0
         var requests: [Int: Int] = [:]
     }
 
@@ -26,6 +27,7 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    func recordLockout() { state.withLock { $0.lockouts += 1 } }
     func recordStoreError() { state.withLock { $0.storeErrors += 1 } }
     func recordResponse(status: Int) { state.withLock { $0.requests[status, default: 0] += 1 } }
 
@@ -42,6 +44,9 @@ public final class ServerMetrics: Sendable {
         lines.append("mfa_verify_duration_seconds_bucket{le=\"+Inf\"} \(s.latencyCount)")
         lines.append("mfa_verify_duration_seconds_sum \(s.latencySum)")
         lines.append("mfa_verify_duration_seconds_count \(s.latencyCount)")
+        lines.append("# HELP mfa_lockouts_total Devices locked by this process after repeated failures.")
+        lines.append("# TYPE mfa_lockouts_total counter")
+        lines.append("mfa_lockouts_total \(s.lockouts)")
         lines.append("# HELP mfa_store_errors_total Requests that failed because the store did.")
         lines.append("# TYPE mfa_store_errors_total counter")
         lines.append("mfa_store_errors_total \(s.storeErrors)")

@@ -8,6 +8,12 @@ import QRCode
 
 /// Builds the router of the MFA API over `service`.
 public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<MFARequestContext> {
+    var observed = service
+    observed.observer = { [previous = service.observer] event in
+        previous?(event)
+        if case .deviceLocked = event { metrics.recordLockout() }
+    }
+    let service = observed
     let router = Router(context: MFARequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: AuthenticationMiddleware(service: service))

@@ -96,6 +96,8 @@ struct ServiceEndToEndTests {
         for _ in 0..<10 { _ = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", wrong]) }
         let devices = try server.json(["mfa", "list", "--user", "alice"])["devices"] as? [[String: Any]]
         #expect(devices?.first?["state"] as? String == "locked", "\(String(describing: devices))")
+        let metrics = try TestTools.run("curl", ["-s", "-m", "10", server.url + "/metrics"]).stdout
+        #expect(metrics.contains("\nmfa_lockouts_total 1\n"), "\(metrics)")
         let later = try Self.oathtool(secret, at: t0 + 60)
         r = try server.mfactl(["mfa", "verify", "--user", "alice", "--code", later])
         #expect(r.status == 1 && r.stdout == "rejected\n")
@@ -130,6 +132,10 @@ struct ServiceEndToEndTests {
         r = try server.mfactl(["audit", "verify"])
         #expect(r.status == 0 && r.stdout.hasPrefix("audit chain intact"), "\(r.stdout)")
         #expect(!r.stdout.contains(secret))
+        // SIGTERM shuts the server down gracefully (exit status 0, well within the 10 s grace).
+        let started = Date()
+        #expect(server.process.stop(grace: 10) == 0, "\(server.process.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test("scopes: no key 401, wrong scope 403, verifier may only verify; errors have one JSON shape")

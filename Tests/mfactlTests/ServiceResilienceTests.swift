@@ -21,6 +21,11 @@ struct ServiceResilienceTests {
         let schema = "two_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let first = try Server(.postgres, extra: ["--totp-window", "2"], dbOverride: base + "?schema=" + schema)
         let second = try Server(.postgres, extra: ["--totp-window", "2"], dbOverride: base + "?schema=" + schema, keyFile: first.keyFile)
+        // Stopped here, not only when the objects go: a test process that exits first leaves no server behind.
+        defer {
+            second.process.stop()
+            first.process.stop()
+        }
         // The second process sees the first one's API key: one store.
         let created = try first.json(["mfa", "create-virtual", "--user", "zoe"])
         let serial = try #require(created["serial"] as? String)
@@ -75,6 +80,7 @@ struct ServiceResilienceTests {
         server!.process.process.waitUntilExit()
         // Restart on the same files: the devices are there and every accepted code stays used.
         let restarted = try Server(.sqlite, dbOverride: db, keyFile: keyFile)
+        defer { restarted.process.stop() }
         for (user, code) in accepted {
             #expect(try Self.verify(restarted.url, token: token, user: user, code: code) == "rejected", "\(user)'s code was accepted twice")
         }
