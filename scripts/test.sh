@@ -18,3 +18,5 @@ if ! swift test --skip-build 2>&1 | tee "$log"; then
   tail -15 /var/log/postgresql/postgresql-*-main.log 2>/dev/null || true
   exit 1
 fi
+# The live API against its OpenAPI document (schemathesis).
+scripts/api-conformance.sh --mfactl "$(swift build --show-bin-path)/mfactl"

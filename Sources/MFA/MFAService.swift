@@ -203,8 +203,8 @@ public struct MFAService: Sendable {
     /// second failure count, no false replay on a gateway retry); the code itself stays single-use for
     /// any other key. The same key with a different body is a conflict.
     public func verify(user: String, code: String, idempotencyKey: String, actor: String, ttl: Int64 = 300) async throws(MFAError) -> VerifyResult {
-        guard !idempotencyKey.isEmpty, idempotencyKey.count <= 255 else {
-            throw MFAError(.invalidInput, "an Idempotency-Key has 1 to 255 characters")
+        guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255, idempotencyKey.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw MFAError(.invalidInput, "an Idempotency-Key has 1 to 255 visible ASCII characters")
         }
         // Scoped to the caller, and never storing the code itself: only a hash of the request.
         let key = actor + "|" + idempotencyKey

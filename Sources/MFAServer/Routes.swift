@@ -15,20 +15,20 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
     }
     let service = observed
     let router = Router(context: MFARequestContext.self)
+    let table = RouteTable()
     router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: MethodNotAllowedMiddleware(table: table))
     router.add(middleware: AuthenticationMiddleware(service: service))
 
-    router.get("/healthz") { _, _ -> StatusResponse in
+    table.add(router, .get, "/healthz") { _, _ -> StatusResponse in
         _ = try await call { try await service.store.auditCheckpoint() }
         return StatusResponse(status: "ok")
     }
-    router.get("/metrics") { _, _ -> Response in
+    table.add(router, .get, "/metrics") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
 
-    let v1 = router.group("v1")
-
-    v1.post("verify") { request, context -> VerifyResponse in
+    table.add(router, .post, "/v1/verify") { request, context -> VerifyResponse in
         let key = try context.require(.verifier)
         let body = try await decode(VerifyRequest.self, request, context)
         let started = ContinuousClock.now
@@ -52,7 +52,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         }
     }
 
-    v1.post("devices/virtual") { request, context -> Response in
+    table.add(router, .post, "/v1/devices/virtual") { request, context -> Response in
         let key = try context.require(.admin)
         let body = try await decode(CreateVirtualRequest.self, request, context)
         guard let kind = DeviceKind(rawValue: body.kind ?? DeviceKind.virtualTOTP.rawValue) else {
@@ -66,7 +66,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
             .response(from: request, context: context).withStatus(.created)
     }
 
-    v1.post("devices") { request, context -> Response in
+    table.add(router, .post, "/v1/devices") { request, context -> Response in
         let key = try context.require(.admin)
         let body = try await decode(RegisterRequest.self, request, context)
         guard let kind = DeviceKind(rawValue: body.kind), kind != .virtualTOTP else {
@@ -88,7 +88,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         return try StatusResponse(status: "registered", serial: body.serial).response(from: request, context: context).withStatus(.created)
     }
 
-    v1.get("devices") { request, context -> DeviceList in
+    table.add(router, .get, "/v1/devices") { request, context -> DeviceList in
         _ = try context.require(.admin)
         let text = request.uri.queryParameters.get("assignment") ?? "any"
         guard let assignment = Assignment(rawValue: text) else {
@@ -97,13 +97,13 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         return DeviceList(devices: try await call { try await service.inventory(assignment) }.map(DeviceView.init))
     }
 
-    v1.get("users/:user/devices") { _, context -> DeviceList in
+    table.add(router, .get, "/v1/users/:user/devices") { _, context -> DeviceList in
         _ = try context.require(.technician)
         let user = try context.parameters.require("user")
         return DeviceList(devices: try await call { try await service.list(user: user) }.map(DeviceView.init))
     }
 
-    v1.post("devices/:serial/enable") { request, context -> StatusResponse in
+    table.add(router, .post, "/v1/devices/:serial/enable") { request, context -> StatusResponse in
         let key = try context.require(.admin)
         let serial = try context.parameters.require("serial")
         let body = try await decode(TwoCodesRequest.self, request, context)
@@ -111,7 +111,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         return StatusResponse(status: "active", serial: serial)
     }
 
-    v1.post("devices/:serial/resync") { request, context -> StatusResponse in
+    table.add(router, .post, "/v1/devices/:serial/resync") { request, context -> StatusResponse in
         let key = try context.require(.technician)
         let serial = try context.parameters.require("serial")
         let body = try await decode(TwoCodesRequest.self, request, context)
@@ -119,48 +119,56 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         return StatusResponse(status: "resynchronized", serial: serial)
     }
 
-    v1.post("devices/:serial/diagnose") { request, context -> DiagnosisResponse in
+    table.add(router, .post, "/v1/devices/:serial/diagnose") { request, context -> DiagnosisResponse in
         let key = try context.require(.technician)
         let serial = try context.parameters.require("serial")
         let body = try await decode(CodeRequest.self, request, context)
         return DiagnosisResponse(diagnosis: try await call { try await service.diagnose(serial: serial, code: body.code, actor: "key:\(key.id)") })
     }
 
-    v1.post("devices/:serial/deactivate") { _, context -> StatusResponse in
+    table.add(router, .post, "/v1/devices/:serial/deactivate") { _, context -> StatusResponse in
         let key = try context.require(.admin)
         let serial = try context.parameters.require("serial")
         try await call { try await service.deactivate(serial: serial, actor: "key:\(key.id)") }
         return StatusResponse(status: "deactivated", serial: serial)
     }
 
-    v1.post("devices/:serial/unlock") { _, context -> StatusResponse in
+    table.add(router, .post, "/v1/devices/:serial/unlock") { _, context -> StatusResponse in
         let key = try context.require(.technician)
         let serial = try context.parameters.require("serial")
         try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)") }
         return StatusResponse(status: "active", serial: serial)
     }
 
-    v1.delete("devices/:serial") { _, context -> StatusResponse in
+    table.add(router, .delete, "/v1/devices/:serial") { _, context -> StatusResponse in
         let key = try context.require(.admin)
         let serial = try context.parameters.require("serial")
         try await call { try await service.delete(serial: serial, actor: "key:\(key.id)") }
         return StatusResponse(status: "deleted", serial: serial)
     }
 
-    v1.get("reports/credentials") { request, context -> Response in
+    table.add(router, .get, "/v1/reports/credentials") { request, context -> Response in
         _ = try context.require(.admin)
+        let format = request.uri.queryParameters.get("format") ?? "json"
+        guard format == "json" || format == "csv" else {
+            throw APIError(.badRequest, code: "invalid-input", message: "format must be json or csv")
+        }
         let rows = try await call { try await service.credentialReport() }
-        if request.uri.queryParameters.get("format") == "csv" {
+        if format == "csv" {
             let csv = ([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
         return try ReportResponse(rows: rows).response(from: request, context: context)
     }
 
-    v1.get("audit") { request, context -> AuditListResponse in
+    table.add(router, .get, "/v1/audit") { request, context -> AuditListResponse in
         _ = try context.require(.admin)
-        let after = Int64(request.uri.queryParameters.get("after") ?? "0") ?? 0
-        let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "100") ?? 100, 1), 1_000)
+        guard let after = Int64(request.uri.queryParameters.get("after") ?? "0"), after >= 0 else {
+            throw APIError(.badRequest, code: "invalid-input", message: "after must be a sequence number (an integer ≥ 0)")
+        }
+        guard let limit = Int(request.uri.queryParameters.get("limit") ?? "100"), (1...1_000).contains(limit) else {
+            throw APIError(.badRequest, code: "invalid-input", message: "limit must be an integer from 1 to 1000")
+        }
         let entries = try await call { try await service.auditEntries(after: after, limit: limit) }
         return AuditListResponse(entries: entries.map { e in
             AuditEntryView(
@@ -169,7 +177,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         })
     }
 
-    v1.get("audit/verify") { _, context -> AuditVerifyResponse in
+    table.add(router, .get, "/v1/audit/verify") { _, context -> AuditVerifyResponse in
         _ = try context.require(.admin)
         let check = try await call { try await service.verifyAuditChain() }
         return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)

@@ -168,6 +168,8 @@ struct ServiceEndToEndTests {
         #expect(status == 400 && (body["error"] as? [String: Any])?["code"] as? String == "invalid-body")
         (status, body) = try request("GET", "/v1/devices/nope/whatever", token: server.token)
         #expect(status == 404)
+        (status, body) = try request("PUT", "/v1/devices/NOPE/unlock", token: server.token)
+        #expect(status == 405 && (body["error"] as? [String: Any])?["code"] as? String == "method-not-allowed")
         (status, body) = try request("POST", "/v1/devices/NOPE/unlock", token: server.token)
         #expect(status == 404 && (body["error"] as? [String: Any])?["code"] as? String == "no-such-device")
         (status, _) = try request("GET", "/healthz", token: nil)
