@@ -25,13 +25,14 @@ public struct MFARequestContext: RequestContext {
 /// Resolves `Authorization: Bearer …` to an API key (never logs the token).
 struct AuthenticationMiddleware: RouterMiddleware {
     let service: MFAService
+    let keys = APIKeyCache()
 
     func handle(_ request: Request, context: MFARequestContext, next: (Request, MFARequestContext) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization] {
             guard header.hasPrefix("Bearer ") else { throw APIError.unauthenticated }
             do {
-                guard let key = try await service.authenticate(token: String(header.dropFirst(7))) else { throw APIError.unauthenticated }
+                guard let key = try await keys.authenticate(String(header.dropFirst(7)), service: service) else { throw APIError.unauthenticated }
                 context.apiKey = key
             } catch let error as MFAError { throw APIError(error) }
         }

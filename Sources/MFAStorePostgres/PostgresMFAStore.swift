@@ -10,12 +10,15 @@ import PostgresNIO
 /// Conditional updates carry the concurrency rules: under READ COMMITTED a concurrent
 /// `UPDATE … WHERE watermark < $step` waits for the first writer and re-checks its condition against the
 /// committed row, so a code is accepted exactly once across processes. Audit appends serialize on a
-/// transaction-scoped advisory lock; per-owner device limits on an advisory lock of the owner.
+/// transaction-scoped advisory lock; per-owner device limits on an advisory lock of the owner. The
+/// sign-in path's writes share transactions and commits (``PostgresGroupCommit``).
 public final class PostgresMFAStore: MFAStore {
     let client: PostgresClient
     let chain: AuditChain
     let logger = Logger(label: "mfa.store.postgres")
     private let runner: Task<Void, Never>
+    /// The sign-in path's writes, batched into shared transactions.
+    let commits: PostgresGroupCommit
 
     static let auditLock: Int64 = 0x4D46_4131  // "MFA1"
 
@@ -56,6 +59,7 @@ public final class PostgresMFAStore: MFAStore {
         self.schema = schema
         client = PostgresClient(configuration: configuration)
         self.chain = chain
+        commits = PostgresGroupCommit(client: client, chain: chain, logger: logger)
         let client = self.client
         runner = Task { await client.run() }
     }
@@ -228,48 +232,19 @@ public final class PostgresMFAStore: MFAStore {
     }
 
     public func accept(_ a: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool {
-        try await transaction { c in
-            let changed = try await c.query("""
-                UPDATE devices SET watermark = \(a.step), counter = \(a.counter), drift_steps = \(a.driftSteps),
-                    drift_history = \(Self.history(a.driftHistory)), last_used_at = \(a.now), failure_count = 0, lockouts = 0,
-                    locked_until = NULL, state = 'active', revision = revision + 1
-                WHERE serial = \(a.serial) AND watermark < \(a.step)
-                    AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(a.now)))
-                RETURNING 1
-                """, logger: self.logger).collect().count
-            guard changed == 1 else { return false }
-            try await self.append(c, audit)
-            return true
-        }
+        guard case .accepted(let changed) = try await guarded({ try await self.commits.run(.accept(a, audit)) }) else { return false }
+        return changed
     }
 
     public func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String] {
-        try await transaction { c in
-            var locked: [String] = []
-            let threshold = Int64(policy.lockoutThreshold)
-            for serial in serials {
-                let rows = try await c.query("""
-                    UPDATE devices SET
-                        failure_count = failure_count + 1,
-                        state = CASE WHEN failure_count + 1 >= \(threshold) THEN 'locked' ELSE state END,
-                        lockouts = CASE WHEN failure_count + 1 >= \(threshold) THEN lockouts + 1 ELSE lockouts END,
-                        locked_until = CASE WHEN failure_count + 1 >= \(threshold)
-                            THEN \(now) + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(lockouts, 20)::INT, \(policy.maximumLockSeconds))
-                            ELSE locked_until END,
-                        revision = revision + 1
-                    WHERE serial = \(serial)
-                        AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(now)))
-                    RETURNING state
-                    """, logger: self.logger).collect()
-                if let row = rows.first, try row.makeRandomAccess()["state"].decode(String.self) == "locked" { locked.append(serial) }
-            }
-            try await self.append(c, audit)
-            return locked
+        guard case .failed(let locked) = try await guarded({ try await self.commits.run(.failure(serials: serials, policy: policy, now: now, audit)) }) else {
+            return []
         }
+        return locked
     }
 
     public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
-        try await transaction { c in try await self.append(c, draft) }
+        _ = try await guarded { try await self.commits.run(.audit(draft)) }
     }
 
     public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
@@ -387,21 +362,39 @@ public final class PostgresMFAStore: MFAStore {
     // MARK: Internals
 
     func append(_ c: PostgresConnection, _ draft: AuditDraft, chain: AuditChain? = nil) async throws {
-        let chain = chain ?? self.chain
-        // Keyed per schema: stores in different schemas never wait for each other.
+        try await Self.append(c, [draft], chain: chain ?? self.chain, logger: logger)
+    }
+
+    /// Appends `drafts` to the hash chain under the audit lock: one multi-row insert, one checkpoint.
+    static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger) async throws {
         _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-audit'))", logger: logger).collect()
-        let head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
+        var head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
             let r = row.makeRandomAccess()
-            return (sequence: try r["seq"].decode(Int64.self), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)))
+            return (sequence: try r["seq"].decode(Int64.self), hash: bytes(try r["hash"].decode(ByteBuffer.self)))
         }
-        let entry = chain.entry(after: head, draft)
-        let d = entry.draft
-        _ = try await c.query("""
-            INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
-            VALUES (\(entry.sequence), \(d.time), \(d.actor), \(d.action), \(d.user), \(d.serial), \(d.result), \(d.detail),
-                \(ByteBuffer(bytes: entry.previousHash)), \(ByteBuffer(bytes: entry.hash)))
-            """, logger: logger).collect()
-        let checkpoint = chain.checkpoint(for: entry)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 64 + 40 * drafts.count, interpolationCount: 10 * drafts.count)
+        sql.appendLiteral("INSERT INTO audit (seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash) VALUES ")
+        var last: AuditEntry?
+        for (i, draft) in drafts.enumerated() {
+            let entry = chain.entry(after: head, draft)
+            let d = entry.draft
+            sql.appendLiteral(i == 0 ? "(" : ", (")
+            sql.appendInterpolation(entry.sequence); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.time); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.actor); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.action); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.user); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.serial); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.result); sql.appendLiteral(", ")
+            sql.appendInterpolation(d.detail); sql.appendLiteral(", ")
+            sql.appendInterpolation(ByteBuffer(bytes: entry.previousHash)); sql.appendLiteral(", ")
+            sql.appendInterpolation(ByteBuffer(bytes: entry.hash)); sql.appendLiteral(")")
+            head = (entry.sequence, entry.hash)
+            last = entry
+        }
+        _ = try await c.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
+        guard let last else { return }
+        let checkpoint = chain.checkpoint(for: last)
         _ = try await c.query("""
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, \(checkpoint.sequence), \(ByteBuffer(bytes: checkpoint.hash)), \(ByteBuffer(bytes: checkpoint.mac)))
             ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac

@@ -176,6 +176,13 @@ struct ServiceEndToEndTests {
         #expect(status == 200)
         let metrics = try TestTools.run("curl", ["-s", server.url + "/metrics"]).stdout
         #expect(metrics.contains("mfa_verify_total{result=\"rejected\"} 2") && metrics.contains("mfa_verify_duration_seconds_count 2"))
+        // A key revoked on the store stops working in the running server within the 2 s key cache lifetime.
+        let verifierID = try #require(verifier.split(separator: "_").dropFirst().first.map(String.init))
+        let revoke = try TestTools.run(TestTools.product("mfactl"), ["api-key", "revoke", "--id", verifierID, "--db", db, "--key-file", keyFile])
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        Thread.sleep(forTimeInterval: 2.5)
+        (status, body) = try request("POST", "/v1/verify", token: verifier, body: #"{"user":"nobody","code":"123456"}"#)
+        #expect(status == 401, "\(body)")
     }
 
     @Test("TLS: HTTPS with the given certificate; plain HTTP to the TLS port gets nowhere")

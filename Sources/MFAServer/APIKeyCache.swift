@@ -1,0 +1,38 @@
+import MFA
+import Synchronization
+
+/// Recently verified API keys, so a busy sign-in gateway's key is not read from the store on every
+/// request. Only keys that authenticated are kept, for `lifetime` seconds; the token's secret is
+/// still checked against the stored hash on every request. A key revoked by another process (or
+/// by `mfactl api-key revoke` on the store) stops working here within `lifetime` seconds.
+final class APIKeyCache: Sendable {
+    private struct Entry {
+        let record: APIKeyRecord
+        let expires: ContinuousClock.Instant
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    let lifetime: Duration
+    /// Bounds the memory a flood of distinct valid keys could take.
+    let capacity = 10_000
+
+    init(lifetime: Duration = .seconds(2)) { self.lifetime = lifetime }
+
+    /// The key `token` belongs to, from the cache when fresh, else from `service`.
+    func authenticate(_ token: String, service: MFAService) async throws(MFAError) -> APIKeyRecord? {
+        guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[id] }), entry.expires > now {
+            return APIKeyTokens.matches(entry.record, secret: secret) ? entry.record : nil
+        }
+        guard let record = try await service.authenticate(token: token) else {
+            entries.withLock { _ = $0.removeValue(forKey: id) }
+            return nil
+        }
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[id] = Entry(record: record, expires: now + lifetime)
+        }
+        return record
+    }
+}
