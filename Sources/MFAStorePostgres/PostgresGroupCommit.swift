@@ -91,53 +91,105 @@ final class PostgresGroupCommit: Sendable {
     }
 
     /// One transaction for `operations`; their outcomes in order.
+    ///
+    /// The operations are cut into segments in which no device appears twice; a segment's accepts
+    /// are one set-based `UPDATE` and its failures another (they touch disjoint rows, so their order
+    /// inside the segment does not matter), and segments run in arrival order — the same effects as
+    /// one transaction per operation, in a constant number of statements per segment.
     private func commit(_ operations: [Operation]) async throws -> [Outcome] {
         try await client.withTransaction(logger: logger) { c in
-            var outcomes: [Outcome] = []
-            var drafts: [AuditDraft] = []
-            for operation in operations {
+            var outcomes = [Outcome?](repeating: nil, count: operations.count)
+            var segment: [Int] = []
+            var serials = Set<String>()
+            func touched(_ operation: Operation) -> [String] {
                 switch operation {
-                case .accept(let a, let draft):
-                    let changed = try await c.query("""
-                        UPDATE devices SET watermark = \(a.step), counter = \(a.counter), drift_steps = \(a.driftSteps),
-                            drift_history = \(PostgresMFAStore.history(a.driftHistory)), last_used_at = \(a.now), failure_count = 0, lockouts = 0,
-                            locked_until = NULL, state = 'active', revision = revision + 1
-                        WHERE serial = \(a.serial) AND watermark < \(a.step)
-                            AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(a.now)))
-                        RETURNING 1
-                        """, logger: self.logger).collect().count == 1
-                    if changed { drafts.append(draft) }
-                    outcomes.append(.accepted(changed))
-                case .failure(let serials, let policy, let now, let draft):
-                    let threshold = Int64(policy.lockoutThreshold)
-                    let rows = try await c.query("""
-                        UPDATE devices SET
-                            failure_count = failure_count + 1,
-                            state = CASE WHEN failure_count + 1 >= \(threshold) THEN 'locked' ELSE state END,
-                            lockouts = CASE WHEN failure_count + 1 >= \(threshold) THEN lockouts + 1 ELSE lockouts END,
-                            locked_until = CASE WHEN failure_count + 1 >= \(threshold)
-                                THEN \(now) + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(lockouts, 20)::INT, \(policy.maximumLockSeconds))
-                                ELSE locked_until END,
-                            revision = revision + 1
-                        WHERE serial = ANY(\(serials))
-                            AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= \(now)))
-                        RETURNING serial, state
-                        """, logger: self.logger).collect()
-                    var locked: [String] = []
-                    for row in rows {
-                        let r = row.makeRandomAccess()
-                        if try r["state"].decode(String.self) == "locked" { locked.append(try r["serial"].decode(String.self)) }
+                case .accept(let a, _): return [a.serial]
+                case .failure(let serials, _, _, _): return serials
+                case .audit: return []
+                }
+            }
+            var start = 0
+            while start < operations.count {
+                segment.removeAll(keepingCapacity: true)
+                serials.removeAll(keepingCapacity: true)
+                var policy: Policy?
+                var i = start
+                while i < operations.count {
+                    let rows = touched(operations[i])
+                    if rows.contains(where: serials.contains) { break }
+                    if case .failure(_, let p, _, _) = operations[i] {
+                        if let policy, policy != p { break }
+                        policy = p
                     }
-                    drafts.append(draft)
-                    // In the order the caller gave, like one statement per device.
-                    outcomes.append(.failed(locked: serials.filter(locked.contains)))
-                case .audit(let draft):
-                    drafts.append(draft)
-                    outcomes.append(.appended)
+                    serials.formUnion(rows)
+                    segment.append(i)
+                    i += 1
+                }
+                try await self.run(segment.map { ($0, operations[$0]) }, on: c, into: &outcomes)
+                start = i
+            }
+            var drafts: [AuditDraft] = []
+            for (operation, outcome) in zip(operations, outcomes) {
+                switch (operation, outcome) {
+                case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
+                default: break
                 }
             }
             if !drafts.isEmpty { try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger) }
-            return outcomes
+            return outcomes.map { $0 ?? .appended }
+        }
+    }
+
+    /// One segment: operations that touch disjoint devices.
+    private func run(_ segment: [(index: Int, operation: Operation)], on c: PostgresConnection, into outcomes: inout [Outcome?]) async throws {
+        var accepts: [(index: Int, a: Acceptance)] = []
+        var failures: [(index: Int, serials: [String], now: Int64)] = []
+        var policy = Policy()
+        for (index, operation) in segment {
+            switch operation {
+            case .accept(let a, _): accepts.append((index, a))
+            case .failure(let serials, let p, let now, _):
+                failures.append((index, serials, now))
+                policy = p
+            case .audit: outcomes[index] = .appended
+            }
+        }
+        if !accepts.isEmpty {
+            let changed = try await c.query("""
+                UPDATE devices d SET watermark = a.step, counter = a.counter, drift_steps = a.drift, drift_history = a.history,
+                    last_used_at = a.now, failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = d.revision + 1
+                FROM unnest(\(accepts.map(\.a.serial))::TEXT[], \(accepts.map(\.a.step))::BIGINT[], \(accepts.map(\.a.counter))::BIGINT[],
+                            \(accepts.map(\.a.driftSteps))::BIGINT[], \(accepts.map { PostgresMFAStore.history($0.a.driftHistory) })::TEXT[],
+                            \(accepts.map(\.a.now))::BIGINT[]) AS a(serial, step, counter, drift, history, now)
+                WHERE d.serial = a.serial AND d.watermark < a.step
+                    AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= a.now))
+                RETURNING d.serial
+                """, logger: logger).collect().map { try $0.makeRandomAccess()["serial"].decode(String.self) }
+            let accepted = Set(changed)
+            for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
+        }
+        if !failures.isEmpty {
+            let threshold = Int64(policy.lockoutThreshold)
+            let rows = failures.flatMap { f in f.serials.map { ($0, f.now) } }
+            let locked = Set(try await c.query("""
+                UPDATE devices d SET
+                    failure_count = d.failure_count + 1,
+                    state = CASE WHEN d.failure_count + 1 >= \(threshold) THEN 'locked' ELSE d.state END,
+                    lockouts = CASE WHEN d.failure_count + 1 >= \(threshold) THEN d.lockouts + 1 ELSE d.lockouts END,
+                    locked_until = CASE WHEN d.failure_count + 1 >= \(threshold)
+                        THEN f.now + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(d.lockouts, 20)::INT, \(policy.maximumLockSeconds))
+                        ELSE d.locked_until END,
+                    revision = d.revision + 1
+                FROM unnest(\(rows.map(\.0))::TEXT[], \(rows.map(\.1))::BIGINT[]) AS f(serial, now)
+                WHERE d.serial = f.serial
+                    AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
+                RETURNING d.serial, d.state
+                """, logger: logger).collect().compactMap { row -> String? in
+                    let r = row.makeRandomAccess()
+                    return try r["state"].decode(String.self) == "locked" ? try r["serial"].decode(String.self) : nil
+                })
+            // In the order each caller gave, like one statement per device.
+            for f in failures { outcomes[f.index] = .failed(locked: f.serials.filter(locked.contains)) }
         }
     }
 }
