@@ -58,3 +58,6 @@ LUA
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
 wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
 curl -s "$url/metrics" | grep -E '^mfa_verify_total'
+# The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
+echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
+wrk -t 2 -c 64 -d "${duration}s" --latency "$url/metrics" | grep -E "Requests/sec|  50%|  99%"

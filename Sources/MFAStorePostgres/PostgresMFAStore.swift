@@ -169,18 +169,18 @@ public final class PostgresMFAStore: MFAStore {
 
     public func insert(_ d: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {
         try await transaction { c in
-            if try await c.query("SELECT 1 FROM devices WHERE serial = \(d.serial)", logger: self.logger).collect().count > 0 {
-                throw MFAError(.alreadyExists, "a device with serial \(d.serial) exists")
-            }
             if let owner = d.owner { try await self.checkLimit(c, owner: owner, excluding: d.serial, maximum: maximumPerOwner) }
-            _ = try await c.query("""
+            // The insert itself decides: of two concurrent registrations of one serial, one gets no row back.
+            let inserted = try await c.query("""
                 INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
                     failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
                 VALUES (\(d.serial), \(d.kind.rawValue), \(d.owner), \(d.state.rawValue), \(d.algorithm.rawValue), \(Int64(d.digits)),
                     \(d.period), \(d.counter), \(d.watermark), \(d.driftSteps), \(Self.history(d.driftHistory)), \(Int64(d.failureCount)),
                     \(Int64(d.lockouts)), \(d.lockedUntil), \(d.createdAt), \(d.enabledAt), \(d.lastUsedAt), \(ByteBuffer(bytes: d.sealedSecret)), 0)
                 ON CONFLICT (serial) DO NOTHING
-                """, logger: self.logger).collect()
+                RETURNING 1
+                """, logger: self.logger).collect().count
+            guard inserted == 1 else { throw MFAError(.alreadyExists, "a device with serial \(d.serial) exists") }
             try await self.append(c, audit)
         }
     }

@@ -332,6 +332,56 @@ struct StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
+    @Test("group commit: 40 concurrent mixed writes (accepts, replays, failures, duplicate registrations) each get their own outcome", arguments: StoreKind.allCases)
+    func mixedConcurrentWrites(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        var users: [(name: String, code: String)] = []
+        for i in 0..<10 {
+            let (_, secret) = try await h.enrolledVirtual("user\(i)")
+            users.append(("user\(i)", try h.totp(secret, offset: 30)))
+        }
+        let secret = try OTPSecret(hex: "3132333435363738393031323334353637383930")
+        enum Outcome: Sendable, Equatable { case accepted(String), rejected, registered, duplicate }
+        let outcomes = try await withThrowingTaskGroup(of: (String, Outcome).self) { group in
+            for (user, code) in users {
+                for _ in 0..<2 {
+                    group.addTask {
+                        switch try await h.service.verify(user: user, code: code, actor: "load") {
+                        case .accepted: return (user, .accepted(code))
+                        case .rejected: return (user, .rejected)
+                        }
+                    }
+                }
+                let wrong = String(format: "%06d", (Int(code)! + 1) % 1_000_000)
+                group.addTask { (user, try await h.service.verify(user: user, code: wrong, actor: "load") == .rejected ? .rejected : .accepted(wrong)) }
+            }
+            for i in 0..<10 {
+                group.addTask {
+                    do {
+                        try await h.service.register(serial: "HW-\(i % 5)", kind: .hardwareHOTP, secret: secret, actor: "load")
+                        return ("HW-\(i % 5)", .registered)
+                    } catch let error as MFAError where error.code == .alreadyExists {
+                        return ("HW-\(i % 5)", .duplicate)
+                    }
+                }
+            }
+            return try await group.reduce(into: [(String, Outcome)]()) { $0.append($1) }
+        }
+        for (user, code) in users {
+            let mine = outcomes.filter { $0.0 == user }.map(\.1)
+            #expect(mine.filter { $0 == .accepted(code) }.count == 1, "\(user): \(mine)")
+            #expect(mine.filter { $0 == .rejected }.count == 2, "\(user): \(mine)")
+        }
+        for i in 0..<5 {
+            #expect(outcomes.filter { $0.0 == "HW-\(i)" }.map(\.1).sorted { "\($0)" < "\($1)" } == [.duplicate, .registered])
+        }
+        #expect(try await h.store.devices(assignment: .unassigned).count == 5)
+        let entries = try await h.service.auditEntries(after: 0, limit: 1_000)
+        #expect(entries.filter { $0.draft.action == "verify" && $0.draft.actor == "load" }.count == 30)
+        #expect(entries.filter { $0.draft.action == "device.register" }.count == 5)
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
+
     @Test("API keys: token shown once, stored hashed, scopes, revocation", arguments: StoreKind.allCases)
     func apiKeys(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
