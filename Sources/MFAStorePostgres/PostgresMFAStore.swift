@@ -351,12 +351,12 @@ public final class PostgresMFAStore: MFAStore {
     }
 
     public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        _ = try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger) }
+        _ = try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger).collect() }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
     @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
-        _ = try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
+        _ = try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).collect() }
     }
 
     // MARK: Internals
