@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "otp-bench", targets: ["otp-bench"]),
         .executable(name: "ct-harness", targets: ["ct-harness"]),
         .executable(name: "token-emulator", targets: ["token-emulator"]),
+        .executable(name: "import-bench", targets: ["import-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +48,12 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // libxml2's pull parser (xmlTextReader): streaming PSKC seed files, no DTDs or entities.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         // Declassification points for constant-time checking under valgrind memcheck
         // (client requests are a handful of no-op instructions outside valgrind).
         .target(name: "CConstantTime"),
@@ -64,10 +71,16 @@ let package = Package(
             name: "TokenDevices",
             dependencies: ["OTP", "CPCSCLite"]
         ),
-        // Domain and service: devices, policy, enrollment/verify/resync, vault, audit, store protocol.
+        // Seed files of hardware token batches: PSKC (RFC 6030; plaintext, pre-shared key, PBKDF2;
+        // MACs) and CSV, read in a stream, decrypted, and checked key by key.
+        .target(
+            name: "SeedImport",
+            dependencies: ["OTP", "COpenSSL", "CLibXML2"]
+        ),
+        // Domain and service: devices, policy, enrollment/verify/resync, import, vault, audit, store protocol.
         .target(
             name: "MFA",
-            dependencies: ["OTP", "COpenSSL"]
+            dependencies: ["OTP", "COpenSSL", "SeedImport"]
         ),
         // The embedded default store: SQLite through GRDB (DatabasePool, WAL, migrations).
         .target(
@@ -83,7 +96,7 @@ let package = Package(
         .target(
             name: "MFAServer",
             dependencies: [
-                "MFA", "QRCode", .product(name: "Hummingbird", package: "hummingbird"),
+                "MFA", "QRCode", "SeedImport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
             ]
@@ -98,6 +111,7 @@ let package = Package(
                 "MFAStorePostgres",
                 "MFAServer",
                 "QRCode",
+                "SeedImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -114,6 +128,11 @@ let package = Package(
             name: "otp-bench",
             dependencies: ["OTP", "CLibOath", "COpenSSL"]
         ),
+        // Seed-file import benchmark: writes a PSK-encrypted PSKC file with MACs and imports it into SQLite.
+        .executableTarget(
+            name: "import-bench",
+            dependencies: ["OTP", "SeedImport", "MFA", "MFAStoreSQLite"]
+        ),
         .executableTarget(
             name: "ct-harness",
             dependencies: ["OTP", "CConstantTime"]
@@ -126,7 +145,8 @@ let package = Package(
             exclude: ["Reference"]
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "OTP", "TestSupport"]),
-        .testTarget(name: "MFATests", dependencies: ["MFA", "MFAStoreSQLite", "MFAStorePostgres", "OTP", "TestSupport"]),
+        .testTarget(name: "SeedImportTests", dependencies: ["SeedImport", "OTP", "TestSupport"]),
+        .testTarget(name: "MFATests", dependencies: ["MFA", "MFAStoreSQLite", "MFAStorePostgres", "OTP", "SeedImport", "TestSupport"]),
         .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
     ]

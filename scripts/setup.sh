@@ -22,6 +22,8 @@ APT_PACKAGES=(
   libqrencode-dev     # QR codes of otpauth URIs
   zbar-tools          # zbarimg: decodes our QR PNGs back in tests
   curl                # HTTP checks in tests
+  libxml2-dev         # libxml2's pull parser: PSKC seed files
+  python3-pskc        # python-pskc: the reference PSKC writer of the import tests
 )
 
 missing=()

@@ -305,4 +305,94 @@ static inline int mfa_reference_hmac(int alg, const uint8_t *key, size_t key_len
     return HMAC(md, key, (int)key_len, msg, msg_len, out, out_len) != NULL;
 }
 
+/*
+ * Seed-file transport crypto (PSKC, RFC 6030): AES-CBC with PKCS#7 padding (128/192/256-bit keys,
+ * the IV in front of the ciphertext as XML Encryption does), AES key unwrap (RFC 3394), PBKDF2 with
+ * an HMAC PRF, and HMAC with SHA-1/256/512 (mfa_reference_hmac). All through EVP.
+ * Returns 1 on success, 0 on any failure (bad key length, bad padding, integrity check of the unwrap).
+ */
+static inline const EVP_CIPHER *mfa_aes_cbc_cipher(size_t key_len) {
+    return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc() : key_len == 32 ? EVP_aes_256_cbc() : NULL;
+}
+
+/* Decrypts `len` bytes (IV || ciphertext) into `out` (at least len bytes); *out_len is the plaintext length. */
+static inline int mfa_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len) {
+    const EVP_CIPHER *cipher = mfa_aes_cbc_cipher(key_len);
+    if (cipher == NULL || len < 32 || len % 16 != 0) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0, ok = ctx != NULL;
+    ok = ok && EVP_DecryptInit_ex(ctx, cipher, NULL, key, in) == 1;
+    ok = ok && EVP_DecryptUpdate(ctx, out, &n, in + 16, (int)(len - 16)) == 1;
+    ok = ok && EVP_DecryptFinal_ex(ctx, out + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) { OPENSSL_cleanse(out, len); return 0; }
+    *out_len = (size_t)(n + tail);
+    return 1;
+}
+
+/* Encrypts `len` bytes with PKCS#7 padding under `iv` (16 bytes); writes IV || ciphertext (len + 32 bytes room). */
+static inline int mfa_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in, size_t len,
+                                      uint8_t *out, size_t *out_len) {
+    const EVP_CIPHER *cipher = mfa_aes_cbc_cipher(key_len);
+    if (cipher == NULL) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0, ok = ctx != NULL;
+    memcpy(out, iv, 16);
+    ok = ok && EVP_EncryptInit_ex(ctx, cipher, NULL, key, iv) == 1;
+    ok = ok && EVP_EncryptUpdate(ctx, out + 16, &n, in, (int)len) == 1;
+    ok = ok && EVP_EncryptFinal_ex(ctx, out + 16 + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) return 0;
+    *out_len = (size_t)(16 + n + tail);
+    return 1;
+}
+
+/* AES key unwrap: RFC 3394 (default IV), or with `pad` RFC 5649 (alternative IV, padded plaintext).
+ * `len` wrapped bytes into at most len - 8 plaintext bytes. */
+static inline int mfa_aes_key_unwrap(const uint8_t *key, size_t key_len, int pad, const uint8_t *in, size_t len, uint8_t *out,
+                                     size_t *out_len) {
+    const EVP_CIPHER *cipher = pad ? (key_len == 16 ? EVP_aes_128_wrap_pad() : key_len == 24 ? EVP_aes_192_wrap_pad() : key_len == 32 ? EVP_aes_256_wrap_pad() : NULL)
+                                   : (key_len == 16 ? EVP_aes_128_wrap() : key_len == 24 ? EVP_aes_192_wrap() : key_len == 32 ? EVP_aes_256_wrap() : NULL);
+    if (cipher == NULL || len < 16 || len % 8 != 0) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0, ok = ctx != NULL;
+    if (ok) EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    ok = ok && EVP_DecryptInit_ex(ctx, cipher, NULL, key, NULL) == 1;
+    ok = ok && EVP_DecryptUpdate(ctx, out, &n, in, (int)len) == 1 && n > 0;
+    ok = ok && EVP_DecryptFinal_ex(ctx, out + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) { OPENSSL_cleanse(out, len); return 0; }
+    *out_len = (size_t)(n + tail);
+    return 1;
+}
+
+/* AES key wrap (RFC 3394, default IV): `len` (multiple of 8, >= 16) bytes into len + 8 bytes. */
+static inline int mfa_aes_key_wrap(const uint8_t *key, size_t key_len, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len) {
+    const EVP_CIPHER *cipher = key_len == 16 ? EVP_aes_128_wrap() : key_len == 24 ? EVP_aes_192_wrap() : key_len == 32 ? EVP_aes_256_wrap() : NULL;
+    if (cipher == NULL || len < 16 || len % 8 != 0) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0, ok = ctx != NULL;
+    if (ok) EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    ok = ok && EVP_EncryptInit_ex(ctx, cipher, NULL, key, NULL) == 1;
+    ok = ok && EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1;
+    ok = ok && EVP_EncryptFinal_ex(ctx, out + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) return 0;
+    *out_len = (size_t)(n + tail);
+    return 1;
+}
+
+/* PBKDF2 with HMAC-SHA1/256/512 as the PRF. */
+static inline int mfa_pbkdf2(int alg, const uint8_t *password, size_t password_len, const uint8_t *salt, size_t salt_len,
+                             unsigned iterations, uint8_t *out, size_t out_len) {
+    const EVP_MD *md = alg == MFA_HASH_SHA1 ? EVP_sha1() : (alg == MFA_HASH_SHA256 ? EVP_sha256() : EVP_sha512());
+    return PKCS5_PBKDF2_HMAC((const char *)password, (int)password_len, salt, (int)salt_len, (int)iterations, md, (int)out_len, out);
+}
+
+/* SHA-256 over a stream of chunks (file fingerprints). */
+typedef struct { SHA256_CTX ctx; } mfa_sha256_stream;
+static inline void mfa_sha256_stream_init(mfa_sha256_stream *s) { SHA256_Init(&s->ctx); }
+static inline void mfa_sha256_stream_update(mfa_sha256_stream *s, const uint8_t *data, size_t len) { SHA256_Update(&s->ctx, data, len); }
+static inline void mfa_sha256_stream_final(mfa_sha256_stream *s, uint8_t out[32]) { SHA256_Final(out, &s->ctx); }
+
 #endif

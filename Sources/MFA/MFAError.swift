@@ -30,6 +30,13 @@ public struct MFAError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let vault = Code(rawValue: "vault")
         /// The audit chain does not verify.
         public static let auditChainBroken = Code(rawValue: "audit-chain-broken")
+        /// A seed file that cannot be imported as a whole (the message says why; the per-key
+        /// problems of a readable file are in the import report instead). Codes of this family
+        /// start with `seed-file.`: `seed-file.malformed-xml`, `seed-file.wrong-key`, ….
+        public static func seedFile(_ detail: String) -> Code { Code(rawValue: "seed-file." + detail) }
+
+        /// A code of the ``seedFile(_:)`` family.
+        public var isSeedFile: Bool { rawValue.hasPrefix("seed-file.") }
     }
 
     public let code: Code

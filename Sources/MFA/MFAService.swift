@@ -124,10 +124,11 @@ public struct MFAService: Sendable {
         guard kind.isCounterBased || period > 0 else { throw MFAError(.invalidInput, "a TOTP period must be positive") }
         guard counter >= 0 else { throw MFAError(.invalidInput, "an HOTP counter must not be negative") }
         let now = clock()
-        let record = DeviceRecord(
+        var record = DeviceRecord(
             serial: serial, kind: kind, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: algorithm, digits: digits,
             period: kind.isCounterBased ? 0 : period, counter: kind.isCounterBased ? counter : 0,
             sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+        record.seedFingerprint = SeedFingerprinter(vault: vault).fingerprint(secret)
         try await store.insert(
             record, maximumPerOwner: policy.maximumDevicesPerUser,
             audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: kind.rawValue))

@@ -19,6 +19,17 @@ public struct Acceptance: Sendable, Hashable {
     }
 }
 
+/// A device's serial and seed fingerprint, as import checks need them.
+public struct SeedIndexEntry: Sendable, Hashable {
+    public var serial: String
+    public var fingerprint: [UInt8]?
+
+    public init(serial: String, fingerprint: [UInt8]?) {
+        self.serial = serial
+        self.fingerprint = fingerprint
+    }
+}
+
 /// The state of an idempotency key when a request tries to claim it.
 public enum IdempotencyClaim: Sendable, Hashable {
     /// New (or expired): this request runs and must complete the key.
@@ -46,6 +57,17 @@ public protocol MFAStore: Sendable {
     /// ``MFAError/Code/limitExceeded`` when `device.owner` already has `maximumPerOwner` devices that
     /// are not deactivated (checked in the same transaction).
     func insert(_ device: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError)
+
+    /// Inserts many devices in one transaction, all or nothing, with their audit entries (in order,
+    /// after the devices). ``MFAError/Code/alreadyExists`` names the first serial that is taken; then
+    /// nothing is stored. No per-owner limit is checked (batches are unassigned inventory).
+    func insertBatch(_ devices: [DeviceRecord], audit: [AuditDraft]) async throws(MFAError)
+
+    /// Serial and seed fingerprint of every device (for import checks; no secrets).
+    func seedIndex() async throws(MFAError) -> [SeedIndexEntry]
+
+    /// The devices among `serials` that exist (any order).
+    func devices(serials: [String]) async throws(MFAError) -> [DeviceRecord]
 
     func device(serial: String) async throws(MFAError) -> DeviceRecord?
     func devices(owner: String) async throws(MFAError) -> [DeviceRecord]

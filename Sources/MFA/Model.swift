@@ -52,6 +52,9 @@ public struct DeviceRecord: Sendable, Hashable {
     public var sealedSecret: [UInt8]
     /// Bumped by every update; updates are compare-and-set on it.
     public var revision: Int64
+    /// HMAC-SHA-256 of the seed under a key derived from the vault (``SeedFingerprinter``): finds
+    /// duplicate seeds without comparing plaintext. Nil for devices stored before it existed.
+    public var seedFingerprint: [UInt8]?
 
     public init(
         serial: String, kind: DeviceKind, owner: String?, state: DeviceState, algorithm: HashAlgorithm, digits: Int,
@@ -76,6 +79,7 @@ public struct DeviceRecord: Sendable, Hashable {
         self.lastUsedAt = nil
         self.sealedSecret = sealedSecret
         self.revision = 0
+        self.seedFingerprint = nil
     }
 }
 

@@ -29,6 +29,8 @@ public struct APIError: HTTPResponseError, Sendable {
         case .locked: status = HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .invalidInput: status = .badRequest
         case .storeUnavailable: status = .serviceUnavailable
+        case let code where code == .seedFile("too-large"): status = .contentTooLarge
+        case let code where code.isSeedFile: status = .badRequest
         default: status = .internalServerError
         }
         self.init(status, code: error.code.rawValue, message: error.message)

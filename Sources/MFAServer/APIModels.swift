@@ -208,3 +208,27 @@ public struct AuditVerifyResponse: ResponseCodable, Sendable {
         self.reason = reason
     }
 }
+
+/// `POST /v1/tokens/import`: a seed file and how it is protected (see Docs/api.md and Docs/import.md).
+public struct ImportRequest: Codable, Sendable {
+    /// `pskc` or `csv`; detected from the content when absent.
+    public var format: String?
+    /// The file's bytes, Base64.
+    public var file: String
+    /// Pre-shared transport key, hex (AES-128/192/256).
+    public var psk: String?
+    /// Passphrase for a PBKDF2-protected PSKC file.
+    public var password: String?
+    /// Import the good keys even when others are rejected.
+    public var partial: Bool?
+
+    public init(format: String? = nil, file: String, psk: String? = nil, password: String? = nil, partial: Bool? = nil) {
+        self.format = format
+        self.file = file
+        self.psk = psk
+        self.password = password
+        self.partial = partial
+    }
+}
+
+extension ImportReport: ResponseEncodable {}

@@ -123,6 +123,8 @@ public final class PostgresMFAStore: MFAStore {
                     )
                     """, logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger).collect()
+                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit (
                         seq BIGINT PRIMARY KEY,
@@ -173,16 +175,85 @@ public final class PostgresMFAStore: MFAStore {
             // The insert itself decides: of two concurrent registrations of one serial, one gets no row back.
             let inserted = try await c.query("""
                 INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
-                    failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
+                    failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, seed_fingerprint, revision)
                 VALUES (\(d.serial), \(d.kind.rawValue), \(d.owner), \(d.state.rawValue), \(d.algorithm.rawValue), \(Int64(d.digits)),
                     \(d.period), \(d.counter), \(d.watermark), \(d.driftSteps), \(Self.history(d.driftHistory)), \(Int64(d.failureCount)),
-                    \(Int64(d.lockouts)), \(d.lockedUntil), \(d.createdAt), \(d.enabledAt), \(d.lastUsedAt), \(ByteBuffer(bytes: d.sealedSecret)), 0)
+                    \(Int64(d.lockouts)), \(d.lockedUntil), \(d.createdAt), \(d.enabledAt), \(d.lastUsedAt), \(ByteBuffer(bytes: d.sealedSecret)),
+                    \(d.seedFingerprint.map { ByteBuffer(bytes: $0) }), 0)
                 ON CONFLICT (serial) DO NOTHING
                 RETURNING 1
                 """, logger: self.logger).collect().count
             guard inserted == 1 else { throw MFAError(.alreadyExists, "a device with serial \(d.serial) exists") }
             try await self.append(c, audit)
         }
+    }
+
+    static let deviceColumns = """
+        serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
+        failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, seed_fingerprint, revision
+        """
+
+    /// Binds one device's columns (in ``deviceColumns`` order).
+    static func bind(_ d: DeviceRecord, into binds: inout PostgresBindings) throws {
+        try binds.append(d.serial)
+        try binds.append(d.kind.rawValue)
+        try binds.append(d.owner)
+        try binds.append(d.state.rawValue)
+        try binds.append(d.algorithm.rawValue)
+        try binds.append(Int64(d.digits))
+        try binds.append(d.period)
+        try binds.append(d.counter)
+        try binds.append(d.watermark)
+        try binds.append(d.driftSteps)
+        try binds.append(history(d.driftHistory))
+        try binds.append(Int64(d.failureCount))
+        try binds.append(Int64(d.lockouts))
+        try binds.append(d.lockedUntil)
+        try binds.append(d.createdAt)
+        try binds.append(d.enabledAt)
+        try binds.append(d.lastUsedAt)
+        try binds.append(ByteBuffer(bytes: d.sealedSecret))
+        try binds.append(d.seedFingerprint.map { ByteBuffer(bytes: $0) })
+        try binds.append(d.revision)
+    }
+
+    public func insertBatch(_ devices: [DeviceRecord], audit: [AuditDraft]) async throws(MFAError) {
+        try await transaction { c in
+            // Multi-row inserts of up to 1 000 devices (20 000 parameters, under PostgreSQL's 65 535).
+            var start = 0
+            while start < devices.count {
+                let chunk = devices[start..<min(devices.count, start + 1_000)]
+                start += chunk.count
+                var binds = PostgresBindings(capacity: chunk.count * 20)
+                var rows: [String] = []
+                rows.reserveCapacity(chunk.count)
+                for (n, device) in chunk.enumerated() {
+                    try Self.bind(device, into: &binds)
+                    rows.append("(" + (1...20).map { "$\(n * 20 + $0)" }.joined(separator: ",") + ")")
+                }
+                let sql = "INSERT INTO devices (\(Self.deviceColumns)) VALUES \(rows.joined(separator: ",")) ON CONFLICT (serial) DO NOTHING RETURNING serial"
+                let inserted = Set(try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger).collect()
+                    .map { try $0.makeRandomAccess()["serial"].decode(String.self) })
+                if inserted.count != chunk.count, let taken = chunk.first(where: { !inserted.contains($0.serial) }) {
+                    throw MFAError(.alreadyExists, "a device with serial \(taken.serial) exists; nothing was imported")
+                }
+            }
+            try await Self.append(c, audit, chain: self.chain, logger: self.logger)
+        }
+    }
+
+    public func seedIndex() async throws(MFAError) -> [SeedIndexEntry] {
+        try await guarded {
+            try await self.client.query("SELECT serial, seed_fingerprint FROM devices", logger: self.logger).collect().map { row in
+                let r = row.makeRandomAccess()
+                return SeedIndexEntry(serial: try r["serial"].decode(String.self), fingerprint: try r["seed_fingerprint"].decode(ByteBuffer?.self).map(Self.bytes))
+            }
+        }
+    }
+
+    public func devices(serials: [String]) async throws(MFAError) -> [DeviceRecord] {
+        guard !serials.isEmpty else { return [] }
+        return try await rows("SELECT * FROM devices WHERE serial = ANY(\(serials))")
     }
 
     public func device(serial: String) async throws(MFAError) -> DeviceRecord? {
@@ -365,36 +436,47 @@ public final class PostgresMFAStore: MFAStore {
         try await Self.append(c, [draft], chain: chain ?? self.chain, logger: logger)
     }
 
-    /// Appends `drafts` to the hash chain under the audit lock: one multi-row insert, one checkpoint.
+    /// Appends `drafts` to the hash chain under the audit lock: multi-row inserts of up to 2 000
+    /// entries (PostgreSQL's 65 535 bind parameters), one checkpoint.
     static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger) async throws {
+        guard !drafts.isEmpty else { return }
         _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-audit'))", logger: logger).collect()
         var head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
             let r = row.makeRandomAccess()
             return (sequence: try r["seq"].decode(Int64.self), hash: bytes(try r["hash"].decode(ByteBuffer.self)))
         }
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 64 + 40 * drafts.count, interpolationCount: 10 * drafts.count)
-        sql.appendLiteral("INSERT INTO audit (seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash) VALUES ")
-        var last: AuditEntry?
-        for (i, draft) in drafts.enumerated() {
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(drafts.count)
+        for draft in drafts {
             let entry = chain.entry(after: head, draft)
-            let d = entry.draft
-            sql.appendLiteral(i == 0 ? "(" : ", (")
-            sql.appendInterpolation(entry.sequence); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.time); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.actor); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.action); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.user); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.serial); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.result); sql.appendLiteral(", ")
-            sql.appendInterpolation(d.detail); sql.appendLiteral(", ")
-            sql.appendInterpolation(ByteBuffer(bytes: entry.previousHash)); sql.appendLiteral(", ")
-            sql.appendInterpolation(ByteBuffer(bytes: entry.hash)); sql.appendLiteral(")")
+            entries.append(entry)
             head = (entry.sequence, entry.hash)
-            last = entry
         }
-        _ = try await c.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
-        guard let last else { return }
-        let checkpoint = chain.checkpoint(for: last)
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(entries.count, start + 2_000)]
+            start += chunk.count
+            var binds = PostgresBindings(capacity: chunk.count * 10)
+            var rows: [String] = []
+            for (n, entry) in chunk.enumerated() {
+                let d = entry.draft
+                try binds.append(entry.sequence)
+                try binds.append(d.time)
+                try binds.append(d.actor)
+                try binds.append(d.action)
+                try binds.append(d.user)
+                try binds.append(d.serial)
+                try binds.append(d.result)
+                try binds.append(d.detail)
+                try binds.append(ByteBuffer(bytes: entry.previousHash))
+                try binds.append(ByteBuffer(bytes: entry.hash))
+                rows.append("(" + (1...10).map { "$\(n * 10 + $0)" }.joined(separator: ",") + ")")
+            }
+            let sql = "INSERT INTO audit (seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash) VALUES " + rows.joined(separator: ",")
+            _ = try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        }
+        let entry = entries[entries.count - 1]
+        let checkpoint = chain.checkpoint(for: entry)
         _ = try await c.query("""
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, \(checkpoint.sequence), \(ByteBuffer(bytes: checkpoint.hash)), \(ByteBuffer(bytes: checkpoint.mac)))
             ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
@@ -434,6 +516,7 @@ public final class PostgresMFAStore: MFAStore {
         d.enabledAt = try r["enabled_at"].decode(Int64?.self)
         d.lastUsedAt = try r["last_used_at"].decode(Int64?.self)
         d.revision = try r["revision"].decode(Int64.self)
+        d.seedFingerprint = try r["seed_fingerprint"].decode(ByteBuffer?.self).map(bytes)
         return d
     }
 

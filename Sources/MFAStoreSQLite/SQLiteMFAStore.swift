@@ -98,6 +98,12 @@ public final class SQLiteMFAStore: MFAStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4-seed-fingerprints") { db in
+            try db.execute(sql: """
+                ALTER TABLE devices ADD COLUMN seed_fingerprint BLOB;
+                CREATE INDEX devices_seed_fingerprint ON devices(seed_fingerprint);
+                """)
+        }
         try await guarded { try migrator.migrate(self.pool) }
     }
 
@@ -112,12 +118,54 @@ public final class SQLiteMFAStore: MFAStore {
                     throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
                 }
             }
-            try db.run(sql: """
-                INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
-                    failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                """, arguments: Self.arguments(device))
+            try db.run(sql: Self.insertSQL, arguments: Self.insertArguments(device))
             try self.append(db, audit)
+        }
+    }
+
+    static let insertSQL = """
+        INSERT INTO devices (serial, kind, owner, state, algorithm, digits, period, counter, watermark, drift_steps, drift_history,
+            failure_count, lockouts, locked_until, created_at, enabled_at, last_used_at, sealed_secret, seed_fingerprint, revision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+        """
+
+    static func insertArguments(_ d: DeviceRecord) -> StatementArguments {
+        let fingerprint: (any DatabaseValueConvertible)? = d.seedFingerprint.map { Data($0) }
+        return StatementArguments(values(d) + [fingerprint])
+    }
+
+    public func insertBatch(_ devices: [DeviceRecord], audit: [AuditDraft]) async throws(MFAError) {
+        try await write { db in
+            // One prepared statement for every row; a taken serial inserts nothing and ends the
+            // transaction (rolled back: all or nothing).
+            let statement = try db.cachedStatement(sql: Self.insertSQL + " ON CONFLICT(serial) DO NOTHING")
+            for device in devices {
+                try statement.execute(arguments: Self.insertArguments(device))
+                if db.changesCount != 1 { throw MFAError(.alreadyExists, "a device with serial \(device.serial) exists; nothing was imported") }
+            }
+            try self.append(db, audit)
+        }
+    }
+
+    public func seedIndex() async throws(MFAError) -> [SeedIndexEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT serial, seed_fingerprint FROM devices").map { row in
+                SeedIndexEntry(serial: row["serial"], fingerprint: (row["seed_fingerprint"] as Data?).map { [UInt8]($0) })
+            }
+        }
+    }
+
+    public func devices(serials: [String]) async throws(MFAError) -> [DeviceRecord] {
+        try await read { db in
+            var found: [DeviceRecord] = []
+            var start = 0
+            while start < serials.count {
+                let chunk = Array(serials[start..<min(serials.count, start + 500)])
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                found += try Row.fetchAll(db, sql: "SELECT * FROM devices WHERE serial IN (\(marks))", arguments: StatementArguments(chunk)).map(Self.record)
+            }
+            return found
         }
     }
 
@@ -309,15 +357,28 @@ public final class SQLiteMFAStore: MFAStore {
 
     /// Appends to the hash chain and moves the signed checkpoint, inside the caller's transaction.
     func append(_ db: Database, _ draft: AuditDraft, chain: AuditChain? = nil) throws {
+        try append(db, [draft], chain: chain)
+    }
+
+    /// Appends several entries in order (one head lookup, one checkpoint move).
+    func append(_ db: Database, _ drafts: [AuditDraft], chain: AuditChain? = nil) throws {
+        guard !drafts.isEmpty else { return }
         let chain = chain ?? self.chain
-        let head = try db.row(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
+        var head = try db.row(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
             (sequence: $0["seq"] as Int64, hash: [UInt8]($0["hash"] as Data))
         }
-        let entry = chain.entry(after: head, draft)
-        let d = entry.draft
-        try db.run(sql: """
+        let insert = try db.cachedStatement(sql: """
             INSERT INTO audit (seq, time, actor, action, user, serial, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [entry.sequence, d.time, d.actor, d.action, d.user, d.serial, d.result, d.detail, Data(entry.previousHash), Data(entry.hash)])
+            """)
+        var last: AuditEntry?
+        for draft in drafts {
+            let entry = chain.entry(after: head, draft)
+            let d = entry.draft
+            try insert.execute(arguments: [entry.sequence, d.time, d.actor, d.action, d.user, d.serial, d.result, d.detail, Data(entry.previousHash), Data(entry.hash)])
+            head = (entry.sequence, entry.hash)
+            last = entry
+        }
+        guard let entry = last else { return }
         let checkpoint = chain.checkpoint(for: entry)
         try db.run(sql: """
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?)
@@ -351,6 +412,7 @@ public final class SQLiteMFAStore: MFAStore {
         d.enabledAt = row["enabled_at"]
         d.lastUsedAt = row["last_used_at"]
         d.revision = row["revision"]
+        d.seedFingerprint = (row["seed_fingerprint"] as Data?).map { [UInt8]($0) }
         return d
     }
 

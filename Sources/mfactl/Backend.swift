@@ -6,6 +6,7 @@ import FoundationNetworking
 import MFA
 import MFAServer
 import OTP
+import SeedImport
 
 /// What the admin commands need, the same whether they run on the store directly or on a server.
 protocol Backend: Sendable {
@@ -24,6 +25,9 @@ protocol Backend: Sendable {
     func report() async throws -> [CredentialReportRow]
     func audit(after: Int64, limit: Int) async throws -> [AuditEntryView]
     func auditVerify() async throws -> AuditVerifyResponse
+    /// Imports a seed file; the report also when nothing was stored (rejections, all-or-nothing).
+    func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
+                     progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport
 }
 
 /// Chooses local (`--db`) or remote (`--server`, `--api-key`, or MFACTL_SERVER / MFACTL_API_KEY).
@@ -86,6 +90,12 @@ struct LocalBackend: Backend {
                            serial: e.draft.serial, result: e.draft.result, detail: e.draft.detail, hash: Hex.encode(e.hash))
         }
     }
+    func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
+                     progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport {
+        let protection: TransportProtection
+        if let psk { protection = try TransportProtection.preSharedKey(hex: psk) } else if let password { protection = .password(password) } else { protection = .none }
+        return try await service.importSeeds(file, format: format, protection: protection, partial: partial, actor: actor, progress: progress)
+    }
     func auditVerify() async throws -> AuditVerifyResponse {
         let check = try await service.verifyAuditChain()
         return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
@@ -97,6 +107,8 @@ struct RemoteError: Error, CustomStringConvertible {
     let status: Int
     let code: String
     let message: String
+    /// The raw body (import reports come with 422).
+    var body: Data? = nil
     var description: String { "\(message) (HTTP \(status), \(code))" }
 }
 
@@ -130,9 +142,9 @@ struct RemoteBackend: Backend {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             if let body = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw RemoteError(status: status, code: body.error.code, message: body.error.message)
+                throw RemoteError(status: status, code: body.error.code, message: body.error.message, body: data)
             }
-            throw RemoteError(status: status, code: "http", message: "the server answered HTTP \(status)")
+            throw RemoteError(status: status, code: "http", message: "the server answered HTTP \(status)", body: data)
         }
         return data
     }
@@ -169,6 +181,21 @@ struct RemoteBackend: Backend {
         try await request("GET", "/v1/audit?after=\(after)&limit=\(limit)", as: AuditListResponse.self).entries
     }
     func auditVerify() async throws -> AuditVerifyResponse { try await request("GET", "/v1/audit/verify", as: AuditVerifyResponse.self) }
+    func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
+                     progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport {
+        let body = ImportRequest(format: format?.rawValue, file: Data(file).base64EncodedString(), psk: psk, password: password, partial: partial)
+        let data: Data
+        do {
+            data = try await send("POST", "/v1/tokens/import", body: body)
+        } catch let error as RemoteError where error.status == 422 {
+            // Nothing was stored: the server sends the report (rejections) with 422.
+            guard let report = error.body.flatMap({ try? JSONDecoder().decode(ImportReport.self, from: $0) }) else { throw error }
+            return report
+        }
+        do { return try JSONDecoder().decode(ImportReport.self, from: data) } catch {
+            throw CLIError("the server's answer to POST /v1/tokens/import is not an import report")
+        }
+    }
 
     func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? segment

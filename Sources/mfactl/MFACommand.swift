@@ -161,7 +161,7 @@ struct DeviceListOutput: Encodable {
 
 /// `mfactl tokens list`: the inventory.
 struct TokensCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Hardware token inventory.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Hardware token inventory.", subcommands: [List.self, TokensImport.self])
     struct List: AsyncParsableCommand {
         @OptionGroup var backend: BackendOptions
         @Option(help: "assigned, unassigned or any.") var assignment: String = "any"

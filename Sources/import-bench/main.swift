@@ -1,0 +1,71 @@
+// Seed-file import benchmark: writes a PSKC file of N key packages (AES-128-CBC under a pre-shared
+// key, HMAC-SHA1 ValueMACs under an encrypted MAC key), then imports it into a fresh SQLite store
+// through MFAService.importSeeds (decrypt + MAC + checks + seal + one-transaction insert + audit),
+// several times, and prints the medians. Usage: import-bench [--keys N] [--runs R] [--json]
+import Foundation
+import MFA
+import MFAStoreSQLite
+import OTP
+import SeedImport
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let value = Int(arguments[i + 1]) else { return fallback }
+    return value
+}
+let keys = option("--keys", 100_000)
+let runs = option("--runs", 5)
+let json = arguments.contains("--json")
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+func median(_ values: [Double]) -> Double { values.sorted()[(values.count - 1) / 2] }
+
+let psk = Crypto.randomBytes(16)
+let writer = PSKCWriter(preSharedKey: psk)
+var document = writer.header()
+document.reserveCapacity(keys * 1_100)
+for i in 0..<keys {
+    let totp = i % 2 == 0
+    let number = String(i)
+    let serial = "BENCH" + String(repeating: "0", count: max(0, 8 - number.count)) + number
+    document += writer.package(PSKCWriter.Token(serial: serial, type: totp ? .totp : .hotp, seed: Crypto.randomBytes(20)))
+}
+document += writer.footer()
+let file = Array(document.utf8)
+document = ""
+
+var parse: [Double] = []
+var total: [Double] = []
+let clock = ContinuousClock()
+for run in 0..<runs {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let vault = try SecretVault(key: Crypto.randomBytes(32))
+    let store = try SQLiteMFAStore(path: directory.appendingPathComponent("bench.sqlite").path, chain: AuditChain(vault: vault))
+    try await store.migrate()
+    let service = MFAService(store: store, vault: vault, clock: { Int64(Date().timeIntervalSince1970) })
+
+    let parsed = try clock.measure { _ = try SeedFileReader.read(file, format: .pskc, protection: .preSharedKey(psk)) }
+    var report: ImportReport?
+    let elapsed = try await clock.measure {
+        report = try await service.importSeeds(file, format: .pskc, protection: .preSharedKey(psk), actor: "bench")
+    }
+    guard let report, report.imported == keys, report.committed else {
+        FileHandle.standardError.write(Data("import-bench: run \(run + 1) did not import every key\n".utf8))
+        exit(1)
+    }
+    parse.append(seconds(parsed))
+    total.append(seconds(elapsed))
+    if !json { print(String(format: "run %d: parse+decrypt+MAC %.2f s, full import %.2f s", run + 1, seconds(parsed), seconds(elapsed))) }
+}
+
+let mb = Double(file.count) / 1_048_576
+if json {
+    print(#"{"keys": \#(keys), "fileMB": \#(String(format: "%.1f", mb)), "runs": \#(runs), "medianParseSeconds": \#(String(format: "%.3f", median(parse))), "medianImportSeconds": \#(String(format: "%.3f", median(total))), "keysPerSecond": \#(Int(Double(keys) / median(total)))}"#)
+} else {
+    print(String(format: "%d key packages, %.1f MB (PSK AES-128-CBC, HMAC-SHA1 MACs), %d runs", keys, mb, runs))
+    print(String(format: "median parse+decrypt+MAC: %.2f s; median full import into SQLite: %.2f s (%.0f keys/s)", median(parse), median(total), Double(keys) / median(total)))
+}
