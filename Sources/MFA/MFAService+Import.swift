@@ -55,8 +55,8 @@ extension MFAService {
                     rejection[i] = SeedIssue("no-serial", "the key has no serial number (DeviceInfo/SerialNo)")
                 }
             }
-            if rejection[i] == nil, let secret = entry.secret { fingerprints[i] = fingerprinter.fingerprint(secret) }
         }
+        fingerprints = parallelMap(total) { i in rejection[i] == nil ? entries[i].secret.map(fingerprinter.fingerprint) : nil }
 
         // 2. Duplicates within the file: every occurrence is rejected (which one is right is unknown).
         var bySerial: [String: [Int]] = [:]
@@ -118,14 +118,18 @@ extension MFAService {
             progress?(ImportProgress(phase: .sealing, done: 0, total: total))
             records.reserveCapacity(total)
             drafts.reserveCapacity(total + 1)
-            for i in 0..<total where rejection[i] == nil && !skipped[i] {
+            // Sealing is the costly part: on every core.
+            let chosen = (0..<total).filter { rejection[$0] == nil && !skipped[$0] }
+            let vault = self.vault
+            let sealed = try parallelMap(chosen.count) { k throws(MFAError) in try vault.seal(entries[chosen[k]].secret!, serial: entries[chosen[k]].serial!) }
+            for (k, i) in chosen.enumerated() {
                 let entry = entries[i]
                 let kind: DeviceKind = entry.type == .hotp ? .hardwareHOTP : .hardwareTOTP
                 let serial = entry.serial!
                 var record = DeviceRecord(
                     serial: serial, kind: kind, owner: nil, state: .unassigned, algorithm: SeedChecks.algorithm(of: entry), digits: entry.digits,
                     period: kind.isCounterBased ? 0 : entry.period, counter: kind.isCounterBased ? entry.counter : 0,
-                    sealedSecret: try vault.seal(entry.secret!, serial: serial), createdAt: now)
+                    sealedSecret: sealed[k], createdAt: now)
                 if !kind.isCounterBased { record.driftSteps = entry.driftSteps }
                 record.seedFingerprint = fingerprints[i]
                 records.append(record)
