@@ -78,7 +78,8 @@ extension USBClient {
                 addWatcher(watcher)
                 // libusb allows deregistering from any thread; close() stops every watcher before
                 // libusb_exit, after which this is a no-op.
-                continuation.onTermination = { _ in watcher.stop(context: context) }
+                nonisolated(unsafe) let registeredContext = context
+                continuation.onTermination = { _ in watcher.stop(context: registeredContext) }
                 return stream
             }
         }

@@ -13,7 +13,7 @@ public enum TypedOTPCapture {
         else {
             throw YubiOTPError(.unexpectedResponse, "interface \(interface) of \(handle.info.id) has no interrupt-IN endpoint")
         }
-        do {
+        do throws(USBError) {
             try handle.claim(interface)
         } catch {
             throw YubiOTPError(error)
@@ -31,7 +31,7 @@ public enum TypedOTPCapture {
             }
             let slice = min(left, .milliseconds(250))
             let milliseconds = UInt32(max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
-            do {
+            do throws(USBError) {
                 let report = try handle.interruptRead(
                     endpoint: endpoint.address, length: Int(max(8, endpoint.maxPacketSize)), timeoutMilliseconds: milliseconds)
                 decoder.feed(report)

@@ -100,7 +100,7 @@ public final class YubiOTPSession {
         let frame = try YubiOTPFrame(slot: slot, payload: payload)
         for report in frame.reports {
             try waitForWriteFlagClear()
-            do {
+            do throws(USBError) {
                 try transport.writeReport(report)
             } catch {
                 throw YubiOTPError(error)
@@ -115,7 +115,7 @@ public final class YubiOTPSession {
 
     func read() throws(YubiOTPError) -> [UInt8] {
         let report: [UInt8]
-        do {
+        do throws(USBError) {
             report = try transport.readReport()
         } catch where error == .shortTransfer {
             throw YubiOTPError(.shortReport, "the key sent a short feature report: \(error.description)", usb: error)
@@ -178,7 +178,7 @@ public final class YubiOTPSession {
             }
             pause()
         }
-        do {
+        do throws(USBError) {
             try transport.writeReport(YubiOTPReportFlags.resetReport)
         } catch {
             throw YubiOTPError(error)

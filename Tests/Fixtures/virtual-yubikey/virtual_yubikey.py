@@ -279,7 +279,7 @@ class VirtualYubiKey:
             self.slots[slot] = Slot(record, access)
             config = self.slots[slot]
             self.hotp[slot] = struct.unpack(">H", config.uid[4:6])[0] * 16 if config.kind == "hotp" else 0
-            self.usage[slot], self.session[slot] = 1, 0
+            self.usage[slot], self.session[slot] = 0, 0
         self.seq = self.seq + 1 if any(self.slots.values()) else 0
 
     # --- typing ---------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ class VirtualYubiKey:
 
     def control(self, setup, data):
         request_type, request, value, index, length = struct.unpack("<BBHHH", setup)
-        if "unplug" in self.mode and request_type == 0x21 and self.writes >= 3:
+        if "unplug" in self.mode and request_type == 0x21 and self.writes >= 1:
             self.unplug()
             return -errno.ENODEV, b""
         if request_type == 0x80 and request == 6:  # GET_DESCRIPTOR
