@@ -64,9 +64,12 @@ struct DevicesCommand: ParsableCommand {
             try CLIOutput.run {
                 let usb = Self.usbTokens()
                 let client: PCSCClient
-                do throws(PCSCError) {
-                    client = try PCSCClient()
-                } catch where error == .noService {
+                switch Result(catching: { () throws(PCSCError) -> PCSCClient in try PCSCClient() }) {
+                case .success(let connected):
+                    client = connected
+                case .failure(let error) where error != .noService:
+                    throw error
+                case .failure(let error):
                     // No pcscd: the USB tokens are still worth showing.
                     if json { return try CLIOutput.printJSON(USBOnly(devices: [], usb: usb.tokens, pcscNote: error.description)) }
                     print("PC/SC: \(error.description)")

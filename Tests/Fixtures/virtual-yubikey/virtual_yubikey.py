@@ -420,7 +420,9 @@ class VirtualYubiKey:
             status, answer = self.control(data[:8], data[8:])
             if answer:
                 buffer.update(8, answer)
-            self.done.append((urb, buffer, status, len(answer) if status == 0 else 0))
+            # IN transfers report the bytes returned; OUT transfers the bytes taken (all of them).
+            taken = len(answer) if data[0] & 0x80 else len(data) - 8
+            self.done.append((urb, buffer, status, taken if status == 0 else 0))
         elif kind == URB_TYPE_INTERRUPT and endpoint == 0x81:
             if not self.touched and self.args.touch:
                 self.touched = True
