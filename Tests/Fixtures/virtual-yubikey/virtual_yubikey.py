@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 import gi
 
@@ -443,6 +444,9 @@ class VirtualYubiKey:
 
     def reap(self, client, arg):
         if not self.done:
+            # The emulated node is a socket, always writable, so libusb's poll for POLLOUT returns at
+            # once and it reaps again: without a pause, waiting for a transfer spins both processes.
+            time.sleep(0.004)
             client.complete(-1, errno.EAGAIN)
             return True
         urb, _buffer, status, actual = self.done.pop(0)
