@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Hardware MFA token bridge and verifier. Layers (imports point down only):
-//   COpenSSL, CConstantTime  →  OTP  →  (TokenDevices, MFA, stores, MFAServer)  →  mfactl
+//   COpenSSL, CConstantTime  →  OTP  →  (TokenDevices [+ CPCSCLite, CLibUSB], MFA, stores, MFAServer)  →  mfactl
 //   CQREncode  →  QRCode (enrollment QR codes; independent of OTP)
 import PackageDescription
 
@@ -42,6 +42,12 @@ let package = Package(
             pkgConfig: "libpcsclite",
             providers: [.apt(["libpcsclite-dev"])]
         ),
+        // libusb-1.0: USB tokens (YubiKey OTP HID interface and the catalog of supported tokens).
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
         // libqrencode: QR code symbols for otpauth:// enrollment URIs.
         .systemLibrary(
             name: "CQREncode",
@@ -66,10 +72,11 @@ let package = Package(
             name: "QRCode",
             dependencies: ["CQREncode"]
         ),
-        // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client, virtual tokens.
+        // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client, virtual tokens;
+        // USB (libusb), the YubiKey OTP HID protocol, Yubico OTP decoding (AES from COpenSSL), the token catalog.
         .target(
             name: "TokenDevices",
-            dependencies: ["OTP", "CPCSCLite"]
+            dependencies: ["OTP", "CPCSCLite", "CLibUSB", "COpenSSL"]
         ),
         // Seed files of hardware token batches: PSKC (RFC 6030; plaintext, pre-shared key, PBKDF2;
         // MACs) and CSV, read in a stream, decrypted, and checked key by key.

@@ -24,6 +24,12 @@ APT_PACKAGES=(
   curl                # HTTP checks in tests
   libxml2-dev         # libxml2's pull parser: PSKC seed files
   python3-pskc        # python-pskc: the reference PSKC writer of the import tests
+  libusb-1.0-0-dev    # libusb: USB tokens (YubiKey OTP HID interface)
+  umockdev            # emulated USB devices for the libusb tests (libumockdev-preload)
+  gir1.2-umockdev-1.0 # umockdev's GObject introspection data: the Python virtual YubiKey
+  python3-gi          # PyGObject, to load UMockdev from Python
+  python3-cryptography # AES for the virtual YubiKey's Yubico OTPs
+  openssl             # openssl dgst -hmac: independent HMAC-SHA1 for challenge-response tests
 )
 
 missing=()

@@ -9,7 +9,7 @@ struct DevicesCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "PC/SC readers: card present, ATR, and whether the OATH applet answers (version, password).")
+            abstract: "PC/SC readers (card, ATR, OATH applet) and USB tokens from the token catalog (libusb).")
 
         @Flag(help: "Print JSON.") var json = false
 
@@ -29,9 +29,53 @@ struct DevicesCommand: ParsableCommand {
             let note: String?
         }
 
+        /// A supported USB token (matched in ``TokenCatalog``).
+        struct USBToken: Encodable {
+            let kind = "usb"
+            let bus: Int
+            let address: Int
+            let id: String
+            let vendor: String
+            let model: String
+            let interfaces: [String]
+            let product: String?
+            let serialNumber: String?
+        }
+
+        /// Supported USB tokens, or why they could not be listed.
+        static func usbTokens() -> (tokens: [USBToken], note: String?) {
+            do {
+                let client = try USBClient()
+                defer { client.close() }
+                let devices = try client.performBlocking { try $0.devices() }
+                let tokens = devices.compactMap { info -> USBToken? in
+                    guard let model = TokenCatalog.model(for: info) else { return nil }
+                    return USBToken(
+                        bus: Int(info.bus), address: Int(info.address), id: info.id, vendor: model.vendor, model: model.model,
+                        interfaces: model.interfaces.names, product: info.product, serialNumber: info.serialNumber)
+                }
+                return (tokens, nil)
+            } catch {
+                return ([], String(describing: error))
+            }
+        }
+
         func run() throws {
             try CLIOutput.run {
-                let client = try PCSCClient()
+                let usb = Self.usbTokens()
+                let client: PCSCClient
+                switch Result(catching: { () throws(PCSCError) -> PCSCClient in try PCSCClient() }) {
+                case .success(let connected):
+                    client = connected
+                case .failure(let error) where error != .noService:
+                    throw error
+                case .failure(let error):
+                    // No pcscd: the USB tokens are still worth showing.
+                    if json { return try CLIOutput.printJSON(USBOnly(devices: [], usb: usb.tokens, pcscNote: error.description)) }
+                    print("PC/SC: \(error.description)")
+                    Self.printUSB(usb)
+                    return
+                }
                 defer { client.close() }
                 let readers: [Reader] = try client.performBlocking { context in
                     let names = try context.readers()
@@ -55,7 +99,7 @@ struct DevicesCommand: ParsableCommand {
                     }
                 }
                 if json {
-                    try CLIOutput.printJSON(["devices": readers])
+                    try CLIOutput.printJSON(Output(devices: readers, usb: usb.tokens, usbNote: usb.note))
                     return
                 }
                 if readers.isEmpty { print("no smart card readers") }
@@ -69,6 +113,31 @@ struct DevicesCommand: ParsableCommand {
                         print("    OATH: \(r.note ?? "not available")")
                     }
                 }
+                Self.printUSB(usb)
+            }
+        }
+
+        struct Output: Encodable {
+            let devices: [Reader]
+            let usb: [USBToken]
+            let usbNote: String?
+        }
+
+        struct USBOnly: Encodable {
+            let devices: [Reader]
+            let usb: [USBToken]
+            let pcscNote: String
+        }
+
+        static func printUSB(_ usb: (tokens: [USBToken], note: String?)) {
+            if let note = usb.note {
+                print("USB: \(note)")
+                return
+            }
+            if usb.tokens.isEmpty { print("no supported USB tokens") }
+            for t in usb.tokens {
+                print("[usb \(t.bus):\(t.address)] \(t.id) \(t.vendor) \(t.model) (\(t.interfaces.joined(separator: "+")))")
+                if let serial = t.serialNumber { print("    serial: \(serial)") }
             }
         }
     }

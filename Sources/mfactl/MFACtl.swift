@@ -11,6 +11,6 @@ struct MFACtl: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ServeCommand.self, MFACommand.self, EnrollCommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,
-                      OTPCommand.self, DevicesCommand.self, OATHCommand.self]
+                      OTPCommand.self, DevicesCommand.self, OATHCommand.self, HIDCommand.self]
     )
 }

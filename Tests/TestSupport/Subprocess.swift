@@ -55,7 +55,12 @@ public enum TestTools {
         }
         try launch(process)
         // Every child is bounded in time: a hung reference tool or device fails the test, not CI.
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        // Weakly: a cancelled work item stays queued until its deadline, and a strong capture kept the
+        // Process and its pipes (file descriptors) alive that long; hundreds of runs inside one timeout
+        // piled up open pipes until swift-corelibs-foundation's Process.run crashed copying the fd list.
+        let watchdog = DispatchWorkItem { [weak process] in
+            if let process, process.isRunning { process.terminate() }
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         defer { watchdog.cancel() }
         // Read both pipes concurrently with writing stdin, so large outputs cannot dead-lock.
@@ -77,6 +82,8 @@ public enum TestTools {
         try? inPipe.fileHandleForWriting.close()
         process.waitUntilExit()
         group.wait()
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
         return ProcessResult(
             status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
