@@ -48,7 +48,7 @@ if ! python3 -c 'import pyotp' 2>/dev/null; then
   python3 -m pip install -q pyotp 2>/dev/null || python3 -m pip install -q --break-system-packages pyotp
 fi
 # schemathesis: checks the live API against Docs/openapi.yaml (PyPI).
-if ! command -v schemathesis >/dev/null 2>&1; then
+if ! python3 -c 'import schemathesis' 2>/dev/null; then
   echo "setup: installing schemathesis"
   python3 -m pip install -q schemathesis 2>/dev/null || python3 -m pip install -q --break-system-packages schemathesis
 fi
