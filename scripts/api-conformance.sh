@@ -38,6 +38,8 @@ for user in alice bob; do
   curl -s -m 10 -X POST "$url/v1/devices/virtual" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d "{\"user\":\"$user\"}" >/dev/null
 done
+curl -s -m 10 -X POST "$url/v1/devices/yubico-otp" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"user":"carol"}' >/dev/null
 curl -s -m 10 -X POST "$url/v1/devices" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"serial":"HW-0001","kind":"hardware-hotp","secretHex":"3132333435363738393031323334353637383930"}' >/dev/null
 

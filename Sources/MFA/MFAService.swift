@@ -86,27 +86,29 @@ public struct MFAService: Sendable {
 
     // MARK: Enrollment
 
-    /// Creates a pending virtual TOTP device for `user` with a fresh random seed. The seed is returned
-    /// here once and never again.
-    public func createVirtual(user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, actor: String) async throws(MFAError)
-        -> VirtualEnrollment
-    {
+    /// Creates a pending device for `user` with a fresh random seed: a virtual TOTP device, an OATH
+    /// card credential (TOTP, 30 s) or a HID slot (HOTP from counter 0), with `digits` digits. The
+    /// seed is returned here once and never again.
+    public func createVirtual(
+        user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, digits: Int = 6, actor: String
+    ) async throws(MFAError) -> VirtualEnrollment {
         let user = try Validation.userName(user)
         guard kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
-            throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only")
+            throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only (yubico-otp: createYubicoOTP)")
         }
+        let digits = try Validation.digits(digits)
         let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
         let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
         let now = clock()
         let record = DeviceRecord(
-            serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: 6, period: 30, counter: 0,
-            sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+            serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
+            counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
         try await store.insert(
             record, maximumPerOwner: policy.maximumDevicesPerUser,
             audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
         let uri: String
         do {
-            uri = try OTPAuthURI(type: .totp, issuer: issuer, account: user, secret: secret).uriString
+            uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
         } catch { throw MFAError(.invalidInput, error.message) }
         return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
     }
@@ -117,6 +119,9 @@ public struct MFAService: Sendable {
         serial: String, kind: DeviceKind, secret: OTPSecret, algorithm: HashAlgorithm = .sha1, digits: Int = 6, period: Int64 = 30,
         counter: Int64 = 0, owner: String? = nil, actor: String
     ) async throws(MFAError) {
+        if kind.isYubicoOTP {
+            return try await registerYubicoOTP(publicID: serial, secret: secret, owner: owner, actor: actor)
+        }
         let serial = try Validation.serial(serial)
         let owner = try owner.map { name throws(MFAError) in try Validation.userName(name) }
         _ = try Validation.digits(digits)
@@ -147,6 +152,9 @@ public struct MFAService: Sendable {
         }
         let assigning = device.state == .unassigned
         let now = clock()
+        guard !device.kind.isYubicoOTP else {
+            throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: enable it with one OTP (enable(user:serial:otp:))")
+        }
         let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: false)
         device.owner = user
         device.state = .active
@@ -166,6 +174,9 @@ public struct MFAService: Sendable {
         guard device.owner == user else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
         guard device.state == .active || device.state == .locked else {
             throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only active or locked devices can be resynchronized")
+        }
+        guard !device.kind.isYubicoOTP else {
+            throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: its counters need no resynchronization (unlock it to clear failures)")
         }
         let now = clock()
         let match: SyncMatch
@@ -244,13 +255,12 @@ public struct MFAService: Sendable {
 
     private func verify(among candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) async throws(MFAError) -> VerifyResult {
         let devices = candidates.filter { usable($0, now: now) }
-        var winner: (device: DeviceRecord, match: WindowMatch)?
+        var winner: (device: DeviceRecord, match: CodeMatch)?
         var replayOf: String?
         for device in devices {
             // Every device is checked, whatever the others gave, and each twice (with and without the
             // replay watermark) so replays and wrong codes cost the same work.
-            let match = try windowCheck(device, code: code, now: now, honourWatermark: true)
-            let ignoringWatermark = try windowCheck(device, code: code, now: now, honourWatermark: false)
+            let (match, ignoringWatermark) = try codeCheck(device, code: code, now: now)
             if winner == nil, let match { winner = (device, match) }
             if replayOf == nil, match == nil, ignoringWatermark != nil { replayOf = device.serial }
         }
@@ -271,9 +281,11 @@ public struct MFAService: Sendable {
             }
             return .rejected
         }
-        let step = Int64(bitPattern: match.counter)
+        let step = match.step
         var acceptance = Acceptance(serial: device.serial, step: step, now: now, counter: device.counter, driftSteps: device.driftSteps, driftHistory: device.driftHistory)
-        if device.kind.isCounterBased {
+        if device.kind.isYubicoOTP {
+            // The watermark is the OTP's (usage, session) pair; nothing else moves.
+        } else if device.kind.isCounterBased {
             acceptance.counter = step + 1
         } else {
             let observed = step - TOTPStep.of(now, period: device.period)
@@ -281,7 +293,7 @@ public struct MFAService: Sendable {
             acceptance.driftSteps = Self.median(acceptance.driftHistory)
         }
         let accepted = try await store.accept(
-            acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: "offset \(match.offset)"))
+            acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: match.detail))
         if accepted { return .accepted(serial: device.serial) }
         try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "rejected", detail: "replay"))
         return .rejected
@@ -292,6 +304,7 @@ public struct MFAService: Sendable {
     public func diagnose(serial: String, code: String, actor: String) async throws(MFAError) -> Diagnosis {
         let device = try await existing(serial)
         let now = clock()
+        if device.kind.isYubicoOTP { return try await diagnoseYubicoOTP(device, otp: code, now: now, actor: actor) }
         let secret = try vault.open(device.sealedSecret, serial: serial)
         let otpCode: OTPCode
         do { otpCode = try OTPCode(parsing: code, digits: device.digits) } catch { throw MFAError(.invalidInput, error.message) }
@@ -459,6 +472,23 @@ public struct MFAService: Sendable {
         }
     }
 
+    /// A code that matched a device: the step, counter or (usage, session) value it commits as the
+    /// new watermark, and the audit detail.
+    struct CodeMatch {
+        var step: Int64
+        var detail: String
+    }
+
+    /// Checks `code` against `device` with and without the replay watermark (the same work for replays
+    /// and wrong codes): HOTP/TOTP window checks, or Yubico OTP decryption.
+    private func codeCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
+        if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
+        let honoured = try windowCheck(device, code: code, now: now, honourWatermark: true)
+        let ignoring = try windowCheck(device, code: code, now: now, honourWatermark: false)
+        func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
+        return (convert(honoured), convert(ignoring))
+    }
+
     private func windowCheck(_ device: DeviceRecord, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
         let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
         let secret = try vault.open(device.sealedSecret, serial: device.serial)
@@ -481,11 +511,11 @@ public struct MFAService: Sendable {
         } catch { throw MFAError(.invalidInput, error.message) }
     }
 
-    private func usable(_ device: DeviceRecord, now: Int64) -> Bool {
+    func usable(_ device: DeviceRecord, now: Int64) -> Bool {
         device.state == .active || (device.state == .locked && (device.lockedUntil ?? Int64.max) <= now)
     }
 
-    private func existing(_ serial: String) async throws(MFAError) -> DeviceRecord {
+    func existing(_ serial: String) async throws(MFAError) -> DeviceRecord {
         guard let device = try await store.device(serial: try Validation.serial(serial)) else {
             throw MFAError(.noSuchDevice, "no device \(serial)")
         }

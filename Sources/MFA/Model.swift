@@ -10,11 +10,19 @@ public enum DeviceKind: String, Sendable, Hashable, CaseIterable, Codable {
     case hardwareHOTP = "hardware-hotp"
     /// A credential programmed into a smart card's OATH applet.
     case oathCard = "oath-card"
-    /// An HMAC/HOTP slot of a USB HID token.
+    /// An OATH-HOTP slot of a USB HID token (a YubiKey OTP slot types the code on touch): counter-based.
     case hidSlot = "hid-slot"
+    /// A Yubico OTP slot of a USB HID token: 44 modhex characters per touch, AES-128 under the
+    /// device's key. The serial is the token's public id (12 modhex characters); the sealed secret is
+    /// the 16-byte AES key followed by the 6-byte private id; the replay watermark is
+    /// `usage << 8 | session` of the last accepted OTP.
+    case yubicoOTP = "yubico-otp"
 
-    /// HOTP (counter) or TOTP (time) verification.
-    public var isCounterBased: Bool { self == .hardwareHOTP }
+    /// HOTP (counter) or TOTP (time) verification. Yubico OTP devices are neither (see ``isYubicoOTP``).
+    public var isCounterBased: Bool { self == .hardwareHOTP || self == .hidSlot }
+
+    /// Verified as Yubico OTPs (AES-128 block, counters), not as HOTP/TOTP codes.
+    public var isYubicoOTP: Bool { self == .yubicoOTP }
 }
 
 /// The life of a device: `unassigned` (inventory) → `pending` → `active` ⇄ `locked`; `deactivated`.
@@ -133,6 +141,14 @@ public enum Validation {
             throw MFAError(.invalidInput, "a user name must not start or end with spaces")
         }
         return name
+    }
+
+    /// A Yubico OTP public id as a serial: exactly 12 modhex characters (`cbdefghijklnrtuv`).
+    public static func publicID(_ text: String) throws(MFAError) -> String {
+        guard text.utf8.count == 12, Modhex.isModhex(text) else {
+            throw MFAError(.invalidInput, "a Yubico OTP public id is 12 modhex characters (cbdefghijklnrtuv)")
+        }
+        return text
     }
 
     /// A device serial: 1–64 characters of letters, digits and `-_.:`.

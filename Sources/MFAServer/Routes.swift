@@ -56,14 +56,22 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
     table.add(router, .post, "/v1/devices/virtual") { request, context -> Response in
         let key = try context.require(.admin)
         let body = try await decode(CreateVirtualRequest.self, request, context)
-        guard let kind = DeviceKind(rawValue: body.kind ?? DeviceKind.virtualTOTP.rawValue) else {
-            throw APIError(.badRequest, code: "invalid-input", message: "kind must be virtual-totp, oath-card or hid-slot")
+        guard let kind = DeviceKind(rawValue: body.kind ?? DeviceKind.virtualTOTP.rawValue), kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
+            throw APIError(.badRequest, code: "invalid-input", message: "kind must be virtual-totp, oath-card or hid-slot (yubico-otp: POST /v1/devices/yubico-otp)")
         }
         let enrollment = try await call {
-            try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, actor: "key:\(key.id)")
+            try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, digits: body.digits ?? 6, actor: "key:\(key.id)")
         }
         let png = kind == .virtualTOTP ? (try? QRCode(encoding: enrollment.uri)).map { Data($0.pngData()).base64EncodedString() } : nil
         return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri, qrPNG: png)
+            .response(from: request, context: context).withStatus(.created)
+    }
+
+    table.add(router, .post, "/v1/devices/yubico-otp") { request, context -> Response in
+        let key = try context.require(.admin)
+        let body = try await decode(CreateYubicoOTPRequest.self, request, context)
+        let e = try await call { try await service.createYubicoOTP(user: body.user, actor: "key:\(key.id)") }
+        return try YubicoOTPEnrollmentResponse(serial: e.serial, publicId: e.publicID, privateId: e.privateIDHex, aesKey: e.aesKeyHex)
             .response(from: request, context: context).withStatus(.created)
     }
 
@@ -71,7 +79,7 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         let key = try context.require(.admin)
         let body = try await decode(RegisterRequest.self, request, context)
         guard let kind = DeviceKind(rawValue: body.kind), kind != .virtualTOTP else {
-            throw APIError(.badRequest, code: "invalid-input", message: "kind must be one of hardware-totp, hardware-hotp, oath-card, hid-slot")
+            throw APIError(.badRequest, code: "invalid-input", message: "kind must be one of hardware-totp, hardware-hotp, oath-card, hid-slot, yubico-otp")
         }
         let secret: OTPSecret
         do {
@@ -142,6 +150,14 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         let serial = try context.parameters.require("serial")
         let body = try await decode(TwoCodesRequest.self, request, context)
         try await call { try await service.enable(user: body.user, serial: serial, code1: body.code1, code2: body.code2, actor: "key:\(key.id)") }
+        return StatusResponse(status: "active", serial: serial)
+    }
+
+    table.add(router, .post, "/v1/devices/:serial/enable-otp") { request, context -> StatusResponse in
+        let key = try context.require(.admin)
+        let serial = try context.parameters.require("serial")
+        let body = try await decode(OTPEnableRequest.self, request, context)
+        try await call { try await service.enable(user: body.user, serial: serial, otp: body.otp, actor: "key:\(key.id)") }
         return StatusResponse(status: "active", serial: serial)
     }
 

@@ -39,6 +39,18 @@ public struct OTPError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidParameter = Code(rawValue: "invalid-parameter")
         /// An OTP type other than `totp` or `hotp`.
         public static let unsupportedType = Code(rawValue: "unsupported-type")
+        /// Modhex text with characters outside `cbdefghijklnrtuv`, or of odd or wrong length.
+        public static let invalidModhex = Code(rawValue: "invalid-modhex")
+        /// A Yubico OTP key or id of the wrong size (AES-128 key 16 bytes, private id 6 bytes).
+        public static let invalidKey = Code(rawValue: "invalid-key")
+        /// A Yubico OTP whose decrypted block fails the CRC (wrong AES key, or corrupted).
+        public static let otpCRCMismatch = Code(rawValue: "otp-crc-mismatch")
+        /// A Yubico OTP that decrypted correctly but belongs to another private id.
+        public static let privateIDMismatch = Code(rawValue: "private-id-mismatch")
+        /// A Yubico OTP with a different public id than expected.
+        public static let publicIDMismatch = Code(rawValue: "public-id-mismatch")
+        /// A Yubico OTP whose (usage, session) counters do not exceed the last accepted ones.
+        public static let replayed = Code(rawValue: "replayed")
     }
 
     /// The machine-readable error code.

@@ -6,7 +6,7 @@ import TokenDevices
 
 /// `mfactl enroll oath`: the bridge enrollment of a smart card's OATH applet, in one command.
 struct EnrollCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Program a token and enable it, no typing of codes.", subcommands: [OATH.self])
+    static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Program a token and enable it, no typing of codes.", subcommands: [OATH.self, HIDHOTP.self, HIDYubicoOTP.self])
 
     struct OATH: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,7 +29,7 @@ struct EnrollCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIOutput.run {
                 let service = try await backend.backend()
-                let created = try await service.createGenerated(user: user, issuer: "mfa-bridge", kind: .oathCard)
+                let created = try await service.createGenerated(user: user, issuer: "mfa-bridge", kind: .oathCard, digits: 6)
                 let secret = try OTPSecret(base32: created.secret)
                 let parsed = OATHCredentialID(parsing: name ?? "mfa-bridge:\(user)", type: .totp)
                 let id = OATHCredentialID(issuer: parsed.issuer, account: parsed.account, period: 30).formatted(type: .totp)

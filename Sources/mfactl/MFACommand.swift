@@ -40,16 +40,28 @@ struct MFACommand: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Activate a pending (or assign an inventory) device with two consecutive codes.")
+        static let configuration = CommandConfiguration(
+            abstract: "Activate a pending (or assign an inventory) device with two consecutive codes (a yubico-otp device: one OTP).")
         @OptionGroup var backend: BackendOptions
         @Option var user: String
         @Option var serial: String
-        @Option var code1: String
-        @Option var code2: String
+        @Option var code1: String?
+        @Option var code2: String?
+        @Option(help: "One OTP typed by a yubico-otp device (instead of --code1 and --code2).") var otp: String?
+
+        func validate() throws {
+            guard (code1 != nil && code2 != nil && otp == nil) || (code1 == nil && code2 == nil && otp != nil) else {
+                throw ValidationError("give --code1 and --code2, or --otp for a yubico-otp device")
+            }
+        }
 
         func run() async throws {
             try await CLIOutput.run {
-                try await backend.backend().enable(serial: serial, user: user, code1: code1, code2: code2)
+                if let otp {
+                    try await backend.backend().enable(serial: serial, user: user, otp: otp)
+                } else if let code1, let code2 {
+                    try await backend.backend().enable(serial: serial, user: user, code1: code1, code2: code2)
+                }
                 print("\(serial) is active for \(user)")
             }
         }

@@ -1,4 +1,5 @@
 import Testing
+import OTP
 import TokenDevices
 
 /// The OTP-interface encodings: CRC, frames, configuration records, challenge padding, keyboard reports.

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import OTP
 import TokenDevices
 
 /// mfactl with real libusb against a virtual YubiKey emulated by umockdev (Python IoctlBase handler):

@@ -1,4 +1,5 @@
-/// An error from the YubiKey OTP HID interface, the Yubico OTP decoder or typed-OTP capture.
+/// An error from the YubiKey OTP HID interface or typed-OTP capture (Yubico OTP decoding is in `OTP`:
+/// ``OTP/YubicoOTP``, with `OTPError`).
 /// Equality is on the code; the message names what went wrong but never key material.
 public struct YubiOTPError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
@@ -23,16 +24,6 @@ public struct YubiOTPError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidArgument = Code(rawValue: "invalid-argument")
         /// An answer that breaks the protocol.
         public static let unexpectedResponse = Code(rawValue: "unexpected-response")
-        /// Modhex text with characters outside `cbdefghijklnrtuv`, or of odd or wrong length.
-        public static let invalidModhex = Code(rawValue: "invalid-modhex")
-        /// A Yubico OTP whose decrypted block fails the CRC (wrong AES key, or corrupted).
-        public static let otpCRCMismatch = Code(rawValue: "otp-crc-mismatch")
-        /// A Yubico OTP that decrypted correctly but belongs to another private id.
-        public static let privateIDMismatch = Code(rawValue: "private-id-mismatch")
-        /// A Yubico OTP whose (usage, session) counters do not exceed the last accepted ones.
-        public static let replayed = Code(rawValue: "replayed")
-        /// A Yubico OTP with a different public id than expected.
-        public static let publicIDMismatch = Code(rawValue: "public-id-mismatch")
         /// Typed-OTP capture ended without a complete line, or saw keys it cannot map.
         public static let captureFailed = Code(rawValue: "capture-failed")
         /// No supported USB token found.

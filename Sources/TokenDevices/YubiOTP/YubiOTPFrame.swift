@@ -1,3 +1,4 @@
+import OTP
 /// A command frame of the YubiKey OTP interface: 64 payload bytes, the slot (command) byte, the
 /// CRC-16 of the payload (little-endian) and 3 filler bytes — 70 bytes, sent as ten 8-byte feature
 /// reports of 7 frame bytes each plus a sequence byte `0x80 | index`.

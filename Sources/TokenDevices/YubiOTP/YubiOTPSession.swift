@@ -1,3 +1,4 @@
+import OTP
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import OTP
 /// A 52-byte slot configuration record: fixed part (16), uid (6), key (16), access code (6),
 /// fixed size, extended/ticket/configuration flags, 2 reserved bytes and `~crc16` of the first 50.
 ///

@@ -145,7 +145,7 @@ class VirtualYubiKey:
         self.unknown = []
         self.flying, self.done = [], []
         self.keyboard = []  # queued 8-byte input reports
-        self.touched = False
+        self.presses = 0  # button presses so far (at most --touches)
         self.gone = False
         self.writes = 0
         # OTP interface
@@ -425,8 +425,10 @@ class VirtualYubiKey:
             taken = len(answer) if data[0] & 0x80 else len(data) - 8
             self.done.append((urb, buffer, status, taken if status == 0 else 0))
         elif kind == URB_TYPE_INTERRUPT and endpoint == 0x81:
-            if not self.touched and self.args.touch:
-                self.touched = True
+            # The button is pressed when the host waits for typing and nothing is queued any more,
+            # up to --touches times (a second capture after the first line gets a second OTP).
+            if self.args.touch and self.presses < self.args.touches and not self.keyboard:
+                self.presses += 1
                 self.press()
             self.flying.append((urb, buffer))
             self.feed_keyboard()
@@ -492,6 +494,7 @@ def main():
     parser.add_argument("--serial", type=int, default=12345678)
     parser.add_argument("--mode", action="append", help="hostile behaviour (repeatable)")
     parser.add_argument("--touch", type=int, choices=(1, 2), help="press the button for this slot when typing is awaited")
+    parser.add_argument("--touches", type=int, default=1, help="how many times the button is pressed (once per awaited line)")
     parser.add_argument("--timeout", type=float, default=60, help="kill COMMAND after this many seconds")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()

@@ -1,5 +1,5 @@
 import Testing
-import TokenDevices
+import OTP
 
 /// Yubico OTP decoding against published vectors.
 ///
@@ -55,7 +55,7 @@ struct YubicoOTPVectorTests {
         let token = try YubicoOTP.validate("ccccccbchvth" + v.otp, key: Self.hex(v.key), privateID: Self.hex(v.privateID),
                                            publicID: try Modhex.decode("ccccccbchvth"))
         #expect(Modhex.encode(token.publicID) == "ccccccbchvth")
-        #expect(throws: YubiOTPError(.publicIDMismatch, "")) {
+        #expect(throws: OTPError(.publicIDMismatch, "")) {
             try YubicoOTP.validate("ccccccbchvtj" + v.otp, key: Self.hex(v.key), privateID: Self.hex(v.privateID),
                                    publicID: try Modhex.decode("ccccccbchvth"))
         }
@@ -80,16 +80,34 @@ struct YubicoOTPVectorTests {
     func rejections() throws {
         let v = Self.vectors[1]  // usage 1, session 2
         let key = Self.hex(v.key), id = Self.hex(v.privateID)
-        #expect(throws: YubiOTPError(.otpCRCMismatch, "")) { try YubicoOTP.decrypt(v.otp, key: Self.hex(Self.vectors[3].key)) }
-        #expect(throws: YubiOTPError(.privateIDMismatch, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: Self.hex("010203040507")) }
-        #expect(throws: YubiOTPError(.replayed, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (1, 2)) }
-        #expect(throws: YubiOTPError(.replayed, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (2, 0)) }
+        #expect(throws: OTPError(.otpCRCMismatch, "")) { try YubicoOTP.decrypt(v.otp, key: Self.hex(Self.vectors[3].key)) }
+        #expect(throws: OTPError(.privateIDMismatch, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: Self.hex("010203040507")) }
+        #expect(throws: OTPError(.replayed, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (1, 2)) }
+        #expect(throws: OTPError(.replayed, "")) { try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (2, 0)) }
         #expect(try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (1, 1)).sessionCounter == 2)
         #expect(try YubicoOTP.validate(v.otp, key: key, privateID: id, last: (0, 200)).usageCounter == 1)
-        #expect(throws: YubiOTPError(.invalidModhex, "")) { try YubicoOTP.decrypt("dvgtiblfkbgturecfllberrvkinnctna", key: key) }
-        #expect(throws: YubiOTPError(.invalidModhex, "")) { try YubicoOTP.decrypt("dvgt", key: key) }
-        #expect(throws: YubiOTPError(.invalidArgument, "")) { try YubicoOTP.decrypt(v.otp, key: [1, 2, 3]) }
+        #expect(throws: OTPError(.invalidModhex, "")) { try YubicoOTP.decrypt("dvgtiblfkbgturecfllberrvkinnctna", key: key) }
+        #expect(throws: OTPError(.invalidModhex, "")) { try YubicoOTP.decrypt("dvgt", key: key) }
+        #expect(throws: OTPError(.invalidKey, "")) { try YubicoOTP.decrypt(v.otp, key: [1, 2, 3]) }
         // One flipped character: the CRC catches it.
-        #expect(throws: YubiOTPError(.otpCRCMismatch, "")) { try YubicoOTP.decrypt("rnibcnfhdninbrdebccrndfhjgnhftef", key: key) }
+        #expect(throws: OTPError(.otpCRCMismatch, "")) { try YubicoOTP.decrypt("rnibcnfhdninbrdebccrndfhjgnhftef", key: key) }
+    }
+
+    @Test("the token side re-creates every published OTP from its fields, and the secret form validates it", arguments: vectors)
+    func encodeVector(_ v: Vector) throws {
+        let otp = try YubicoOTP.encode(
+            publicID: [], privateID: Self.hex(v.privateID), usageCounter: v.usage, sessionCounter: v.session,
+            timestamp: v.timestampHigh << 16 | v.timestampLow, random: v.random, key: Self.hex(v.key))
+        #expect(otp == v.otp)
+        let secret = try OTPSecret(bytes: Self.hex(v.key) + Self.hex(v.privateID))
+        let token = try YubicoOTP.validate("ccccccbchvth" + v.otp, secret: secret, publicID: try Modhex.decode("ccccccbchvth"))
+        #expect(token.usageCounter == v.usage && token.sessionCounter == v.session)
+        #expect(token.counterValue == Int64(v.usage) << 8 | Int64(v.session))
+        #expect(YubicoOTP.publicID(of: "ccccccbchvth" + v.otp) == "ccccccbchvth")
+        #expect(YubicoOTP.publicID(of: v.otp) == "")
+        #expect(YubicoOTP.publicID(of: "123456") == nil)
+        let otherID = try OTPSecret(bytes: Self.hex(v.key) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(throws: OTPError(.privateIDMismatch, "")) { try YubicoOTP.validate(v.otp, secret: otherID) }
+        #expect(throws: OTPError(.invalidKey, "")) { try YubicoOTP.validate(v.otp, secret: try OTPSecret(bytes: Self.hex(v.key))) }
     }
 }

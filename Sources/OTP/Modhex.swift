@@ -15,22 +15,27 @@ public enum Modhex {
         return text
     }
 
-    /// Bytes of modhex `text` (case-insensitive). Throws ``YubiOTPError/Code/invalidModhex``.
-    public static func decode(_ text: String) throws(YubiOTPError) -> [UInt8] {
+    /// Bytes of modhex `text` (case-insensitive). Throws ``OTPError/Code/invalidModhex``.
+    public static func decode(_ text: String) throws(OTPError) -> [UInt8] {
         let characters = Array(text.lowercased())
         guard characters.count % 2 == 0 else {
-            throw YubiOTPError(.invalidModhex, "modhex text has an odd length (\(characters.count))")
+            throw OTPError(.invalidModhex, "modhex text has an odd length (\(characters.count))")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(characters.count / 2)
         var index = 0
         while index < characters.count {
             guard let high = alphabet.firstIndex(of: characters[index]), let low = alphabet.firstIndex(of: characters[index + 1]) else {
-                throw YubiOTPError(.invalidModhex, "not modhex: character \(index + 1) is outside cbdefghijklnrtuv")
+                throw OTPError(.invalidModhex, "not modhex: character \(index + 1) is outside cbdefghijklnrtuv")
             }
             bytes.append(UInt8(high << 4 | low))
             index += 2
         }
         return bytes
+    }
+
+    /// Whether `text` is modhex (lowercase, even length, at least 2 characters): a public check, no decoding.
+    public static func isModhex(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count % 2 == 0 && text.unicodeScalars.allSatisfy { "cbdefghijklnrtuv".unicodeScalars.contains($0) }
     }
 }
