@@ -10,7 +10,7 @@ struct HIDCommand: ParsableCommand {
         commandName: "hid", abstract: "USB HID tokens: YubiKey OTP slots, challenge-response, typed OTPs.",
         subcommands: [
             List.self, Status.self, ProgramHOTP.self, ProgramChalResp.self, ProgramYubiOTP.self, DeleteSlot.self, ChalResp.self,
-            Capture.self, UdevRules.self,
+            Capture.self, Watch.self, UdevRules.self,
         ])
 
     /// A USB device as listed.
@@ -62,6 +62,62 @@ struct HIDCommand: ParsableCommand {
                     let name = [t.vendor, t.model].compactMap { $0 }.joined(separator: " ")
                     print("\(t.bus):\(t.address)\t\(t.id)\t\(name.isEmpty ? (t.product ?? "unknown") : name)\t\(t.interfaces.joined(separator: "+"))")
                 }
+            }
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print USB tokens as they arrive and leave (libusb hotplug, or polling where libusb has none).")
+        @Option(help: "Stop after this many events (the tokens present at start count as arrivals).") var events: Int?
+        @Option(help: "Stop after this many seconds (an error if --events was not reached).") var timeout: Double = 60
+        @Flag(help: "Also show USB devices that are not in the catalog.") var all = false
+        @Flag(help: "Poll the device list instead of using libusb hotplug callbacks.") var poll = false
+        @Flag(help: "Print one JSON object per line.") var json = false
+
+        struct Event: Encodable {
+            let event: String
+            let token: Token
+        }
+
+        func run() async throws {
+            try await CLIOutput.run {
+                guard events.map({ $0 > 0 }) ?? true, timeout > 0 else { throw CLIError("--events and --timeout must be positive") }
+                let client = try USBClient()
+                defer { client.close() }
+                let stream = client.hotplugEvents(pollInterval: .milliseconds(250), forcePolling: poll)
+                let limit = events
+                let reached = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        var seen = 0
+                        for await event in stream {
+                            let (name, info): (String, USBDeviceInfo) = switch event {
+                            case .arrived(let info): ("arrived", info)
+                            case .left(let info): ("left", info)
+                            }
+                            guard all || TokenCatalog.model(for: info) != nil || name == "left" else { continue }
+                            let token = Token(info)
+                            if json {
+                                let data = (try? JSONEncoder().encode(Event(event: name, token: token))) ?? Data()
+                                FileHandle.standardOutput.write(data + Data("\n".utf8))
+                            } else {
+                                let model = [token.vendor, token.model].compactMap { $0 }.joined(separator: " ")
+                                FileHandle.standardOutput.write(Data("\(name)\t\(token.bus):\(token.address)\t\(token.id)\t\(model)\n".utf8))
+                            }
+                            seen += 1
+                            if let limit, seen >= limit { return true }
+                        }
+                        return false
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(timeout))
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                if limit != nil && !reached { throw CLIError("timed out after \(timeout) s before \(limit!) events") }
             }
         }
     }

@@ -30,6 +30,24 @@ struct VirtualYubiKeyTests {
         #expect(devices.stdout.contains("\"model\" : \"YubiKey 4/5 OTP+FIDO+CCID\""), "\(devices.stdout)")
     }
 
+    @Test("hotplug: the key unplugged and plugged back in is seen leaving and arriving (libusb callbacks, and the polling fallback)",
+          arguments: [false, true])
+    func hotplug(poll: Bool) async throws {
+        let key = try VirtualYubiKey()
+        defer { key.remove() }
+        let watch = try await key.mfactl(["hid", "watch", "--events", "3", "--timeout", "20", "--json"] + (poll ? ["--poll"] : []),
+                                         options: ["--replug-after", "1.5"])
+        #expect(watch.status == 0, "\(watch.stdout) \(watch.stderr)")
+        let events = watch.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        #expect(events.map { $0["event"] as? String } == ["arrived", "left", "arrived"], "\(watch.stdout)")
+        #expect(events.allSatisfy { ($0["token"] as? [String: Any])?["id"] as? String == "1050:0407" }, "\(watch.stdout)")
+        // Nothing happening is a clear timeout, not a hang.
+        let quiet = try await key.mfactl(["hid", "watch", "--events", "2", "--timeout", "1"] + (poll ? ["--poll"] : []))
+        #expect(quiet.status == 2 && quiet.stderr.contains("timed out"), "\(quiet.stdout) \(quiet.stderr)")
+    }
+
     @Test("status: firmware, serial, empty slots; the keyboard driver is back afterwards")
     func status() async throws {
         let key = try VirtualYubiKey()

@@ -59,16 +59,16 @@ private func hotplugCallback(
 extension USBClient {
     /// Devices arriving and leaving, starting with an `.arrived` for every device already present.
     /// Uses libusb hotplug callbacks (dispatched by the event thread) where libusb supports them,
-    /// otherwise compares device lists every `pollInterval`. Ends when the client closes or the
-    /// consumer stops iterating.
-    public func hotplugEvents(pollInterval: Duration = .seconds(1)) -> AsyncStream<USBHotplugEvent> {
+    /// otherwise (or with `forcePolling`) compares device lists every `pollInterval`. Ends when the
+    /// client closes or the consumer stops iterating.
+    public func hotplugEvents(pollInterval: Duration = .seconds(1), forcePolling: Bool = false) -> AsyncStream<USBHotplugEvent> {
         let (stream, continuation) = AsyncStream<USBHotplugEvent>.makeStream(bufferingPolicy: .unbounded)
         let watcher = HotplugWatcher(continuation: continuation)
         guard let context = rawContext, !isStopping else {
             continuation.finish()
             return stream
         }
-        if supportsHotplug {
+        if supportsHotplug && !forcePolling {
             let events = Int32(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED.rawValue | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT.rawValue)
             let status = libusb_hotplug_register_callback(
                 context, events, Int32(LIBUSB_HOTPLUG_ENUMERATE.rawValue), LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,

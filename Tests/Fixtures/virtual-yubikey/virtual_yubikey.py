@@ -496,11 +496,17 @@ def main():
     parser.add_argument("--touch", type=int, choices=(1, 2), help="press the button for this slot when typing is awaited")
     parser.add_argument("--touches", type=int, default=1, help="how many times the button is pressed (once per awaited line)")
     parser.add_argument("--timeout", type=float, default=60, help="kill COMMAND after this many seconds")
+    parser.add_argument("--replug-after", type=float, help="unplug the key after this many seconds, plug it back in one second later")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no COMMAND given")
+    preload = "libumockdev-preload.so.0"
+    if args.replug_after is not None and preload not in os.environ.get("LD_PRELOAD", ""):
+        # umockdev delivers uevents only from a process that runs under its preload library.
+        environment = dict(os.environ, LD_PRELOAD=preload)
+        os.execve(sys.executable, [sys.executable] + sys.argv, environment)
 
     testbed = UMockdev.Testbed.new()
     handler = UMockdev.IoctlBase()
@@ -509,7 +515,7 @@ def main():
     handler.connect("handle-ioctl", key.handle)
     # Attach the handler before the device exists, so the node is emulated from its first open.
     testbed.attach_ioctl("/dev/bus/usb/001/002", handler)
-    testbed.add_from_string(
+    device_description = (
         "P: /devices/pci0000:00/0000:00:14.0/usb1/1-1\n"
         "N: bus/usb/001/002\n"
         "E: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: DRIVER=usb\n"
@@ -518,10 +524,11 @@ def main():
         "A: busnum=1\\n\nA: devnum=2\\n\nA: speed=12\\n\nA: bConfigurationValue=1\\n\n"
         "A: idVendor=1050\\n\nA: idProduct=0407\\n\n"
         "H: descriptors=" + descriptors().hex() + "\n")
+    testbed.add_from_string(device_description)
 
     environment = dict(os.environ)
-    preload = "libumockdev-preload.so.0"
-    environment["LD_PRELOAD"] = preload + (":" + environment["LD_PRELOAD"] if environment.get("LD_PRELOAD") else "")
+    if preload not in environment.get("LD_PRELOAD", ""):
+        environment["LD_PRELOAD"] = preload + (":" + environment["LD_PRELOAD"] if environment.get("LD_PRELOAD") else "")
     environment["UMOCKDEV_DIR"] = testbed.get_root_dir()
 
     loop = GLib.MainLoop()
@@ -541,6 +548,21 @@ def main():
             GLib.idle_add(loop.quit)
 
     threading.Thread(target=run, daemon=True).start()
+    if args.replug_after is not None:
+        # Hotplug: a remove uevent and the device gone, then the device back and an add uevent
+        # (on the GLib loop, the thread that owns the testbed).
+        def unplug():
+            testbed.uevent(syspath, "remove")
+            testbed.remove_device(syspath)
+            GLib.timeout_add(1000, replug)
+            return False
+
+        def replug():
+            testbed.add_from_string(device_description)
+            testbed.uevent(syspath, "add")
+            return False
+
+        GLib.timeout_add(int(args.replug_after * 1000), unplug)
     loop.run()
     with key.lock:
         key.save()
