@@ -68,9 +68,12 @@ final class XMLPullReader {
 
 extension String {
     var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
+        // XML's whitespace (space, tab, CR, LF), scanned as bytes: Character-wise trimming
+        // (grapheme breaking) was a visible part of parsing a large seed file.
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        if first == bytes.startIndex && bytes.index(after: last) == bytes.endIndex { return self }
+        return String(self[first...last])
     }
 }
