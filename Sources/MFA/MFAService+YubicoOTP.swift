@@ -78,27 +78,15 @@ extension MFAService {
         guard device.kind.isYubicoOTP else {
             throw MFAError(.invalidInput, "device \(serial) is \(device.kind.rawValue): enable it with two consecutive codes")
         }
-        switch device.state {
-        case .pending where device.owner == user: break
-        case .unassigned: break
-        case .pending: throw MFAError(.conflict, "device \(serial) is pending for another user")
-        default: throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only pending or unassigned devices can be enabled")
-        }
-        let assigning = device.state == .unassigned
+        try checkEnableable(device, by: user)
         let now = clock()
         let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
         guard let match else {
             if ignoringWatermark != nil { throw MFAError(.invalidCode, "this OTP was already used") }
             throw MFAError(.invalidCode, "the OTP does not belong to device \(serial) (public id, key, CRC or private id)")
         }
-        device.owner = user
-        device.state = .active
-        device.enabledAt = now
         device.watermark = match.step
-        guard try await store.update(
-            device, maximumPerOwner: assigning ? policy.maximumDevicesPerUser : nil,
-            audit: AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: serial, result: "ok", detail: match.detail))
-        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
+        try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
     }
 
     /// One decryption of `otp` under the device's key: the match when it is valid and newer than the

@@ -144,26 +144,38 @@ public struct MFAService: Sendable {
     public func enable(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
         let user = try Validation.userName(user)
         var device = try await existing(serial)
-        switch device.state {
-        case .pending where device.owner == user: break
-        case .unassigned: break
-        case .pending: throw MFAError(.conflict, "device \(serial) is pending for another user")
-        default: throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only pending or unassigned devices can be enabled")
-        }
-        let assigning = device.state == .unassigned
+        try checkEnableable(device, by: user)
         let now = clock()
         guard !device.kind.isYubicoOTP else {
             throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: enable it with one OTP (enable(user:serial:otp:))")
         }
         let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: false)
+        apply(match, to: &device)
+        try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
+    }
+
+    /// Throws unless `user` may enable `device` now: pending for that user, or unassigned inventory.
+    func checkEnableable(_ device: DeviceRecord, by user: String) throws(MFAError) {
+        switch device.state {
+        case .pending where device.owner == user, .unassigned: return
+        case .pending: throw MFAError(.conflict, "device \(device.serial) is pending for another user")
+        default:
+            throw MFAError(.conflict, "device \(device.serial) is \(device.state.rawValue); only pending or unassigned devices can be enabled")
+        }
+    }
+
+    /// Makes `device` active for `user` (assigning it when it comes from the inventory, within the
+    /// per-user limit) in one audited compare-and-set update.
+    func activate(_ device: DeviceRecord, for user: String, now: Int64, detail: String, actor: String) async throws(MFAError) {
+        var device = device
+        let assigning = device.state == .unassigned
         device.owner = user
         device.state = .active
         device.enabledAt = now
-        apply(match, to: &device)
         guard try await store.update(
             device, maximumPerOwner: assigning ? policy.maximumDevicesPerUser : nil,
-            audit: AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: serial, result: "ok", detail: match.detail))
-        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
+            audit: AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: device.serial, result: "ok", detail: detail))
+        else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
     }
 
     /// Re-synchronizes an active (or locked) device from two consecutive codes searched over the sync
