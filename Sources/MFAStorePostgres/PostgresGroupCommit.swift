@@ -2,7 +2,6 @@ import Logging
 import MFA
 import NIOCore
 import PostgresNIO
-import Synchronization
 
 /// Group commit for the sign-in path's writes (accept, failure count, audit append): the operations
 /// that arrive while a batch is committing form the next batch, which runs in one transaction on one
@@ -34,49 +33,30 @@ final class PostgresGroupCommit: Sendable {
         let continuation: CheckedContinuation<Outcome, any Error>
     }
 
-    private struct State {
-        var queue: [Job] = []
-        var draining = false
-    }
-
-    private let client: PostgresClient
-    private let chain: AuditChain
-    private let logger: Logger
-    private let state = Mutex(State())
-    /// Upper bound of operations per transaction (10 parameters per audit row, far below 65 535).
-    let maximumBatch = 256
+    /// Up to 256 operations per transaction (10 parameters per audit row, far below 65 535).
+    static let maximumBatch = 256
+    private let queue: BatchQueue<Job>
 
     init(client: PostgresClient, chain: AuditChain, logger: Logger) {
-        self.client = client
-        self.chain = chain
-        self.logger = logger
+        let committer = Committer(client: client, chain: chain, logger: logger)
+        queue = BatchQueue(maximumBatch: Self.maximumBatch) { jobs in await committer.process(jobs) }
     }
 
     /// Runs `operation` in the next batch; returns after that batch has committed.
     func run(_ operation: Operation) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
-            let start = state.withLock { s -> Bool in
-                s.queue.append(Job(operation: operation, continuation: continuation))
-                guard !s.draining else { return false }
-                s.draining = true
-                return true
-            }
-            if start { Task { await self.drain() } }
+            queue.submit(Job(operation: operation, continuation: continuation))
         }
     }
 
-    private func drain() async {
-        while true {
-            let jobs = state.withLock { s -> [Job] in
-                guard !s.queue.isEmpty else {
-                    s.draining = false
-                    return []
-                }
-                let batch = Array(s.queue.prefix(maximumBatch))
-                s.queue.removeFirst(batch.count)
-                return batch
-            }
-            if jobs.isEmpty { return }
+    /// Runs batches on PostgreSQL.
+    private struct Committer: Sendable {
+        let client: PostgresClient
+        let chain: AuditChain
+        let logger: Logger
+
+        /// One batch in one transaction; if it fails as a whole, each operation again on its own.
+        func process(_ jobs: [Job]) async {
             do {
                 let outcomes = try await commit(jobs.map(\.operation))
                 for (job, outcome) in zip(jobs, outcomes) { job.continuation.resume(returning: outcome) }
@@ -88,108 +68,108 @@ final class PostgresGroupCommit: Sendable {
                 jobs[0].continuation.resume(throwing: error)
             }
         }
-    }
 
-    /// One transaction for `operations`; their outcomes in order.
-    ///
-    /// The operations are cut into segments in which no device appears twice; a segment's accepts
-    /// are one set-based `UPDATE` and its failures another (they touch disjoint rows, so their order
-    /// inside the segment does not matter), and segments run in arrival order — the same effects as
-    /// one transaction per operation, in a constant number of statements per segment.
-    private func commit(_ operations: [Operation]) async throws -> [Outcome] {
-        try await client.withTransaction(logger: logger) { c in
-            var outcomes = [Outcome?](repeating: nil, count: operations.count)
-            var segment: [Int] = []
-            var serials = Set<String>()
-            func touched(_ operation: Operation) -> [String] {
-                switch operation {
-                case .accept(let a, _): return [a.serial]
-                case .failure(let serials, _, _, _): return serials
-                case .audit: return []
-                }
-            }
-            var start = 0
-            while start < operations.count {
-                segment.removeAll(keepingCapacity: true)
-                serials.removeAll(keepingCapacity: true)
-                var policy: Policy?
-                var i = start
-                while i < operations.count {
-                    let rows = touched(operations[i])
-                    if rows.contains(where: serials.contains) { break }
-                    if case .failure(_, let p, _, _) = operations[i] {
-                        if let policy, policy != p { break }
-                        policy = p
+        /// One transaction for `operations`; their outcomes in order.
+        ///
+        /// The operations are cut into segments in which no device appears twice; a segment's accepts
+        /// are one set-based `UPDATE` and its failures another (they touch disjoint rows, so their order
+        /// inside the segment does not matter), and segments run in arrival order — the same effects as
+        /// one transaction per operation, in a constant number of statements per segment.
+        private func commit(_ operations: [Operation]) async throws -> [Outcome] {
+            try await client.withTransaction(logger: logger) { c in
+                var outcomes = [Outcome?](repeating: nil, count: operations.count)
+                var segment: [Int] = []
+                var serials = Set<String>()
+                func touched(_ operation: Operation) -> [String] {
+                    switch operation {
+                    case .accept(let a, _): return [a.serial]
+                    case .failure(let serials, _, _, _): return serials
+                    case .audit: return []
                     }
-                    serials.formUnion(rows)
-                    segment.append(i)
-                    i += 1
                 }
-                try await self.run(segment.map { ($0, operations[$0]) }, on: c, into: &outcomes)
-                start = i
-            }
-            var drafts: [AuditDraft] = []
-            for (operation, outcome) in zip(operations, outcomes) {
-                switch (operation, outcome) {
-                case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
-                default: break
+                var start = 0
+                while start < operations.count {
+                    segment.removeAll(keepingCapacity: true)
+                    serials.removeAll(keepingCapacity: true)
+                    var policy: Policy?
+                    var i = start
+                    while i < operations.count {
+                        let rows = touched(operations[i])
+                        if rows.contains(where: serials.contains) { break }
+                        if case .failure(_, let p, _, _) = operations[i] {
+                            if let policy, policy != p { break }
+                            policy = p
+                        }
+                        serials.formUnion(rows)
+                        segment.append(i)
+                        i += 1
+                    }
+                    try await self.run(segment.map { ($0, operations[$0]) }, on: c, into: &outcomes)
+                    start = i
                 }
+                var drafts: [AuditDraft] = []
+                for (operation, outcome) in zip(operations, outcomes) {
+                    switch (operation, outcome) {
+                    case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
+                    default: break
+                    }
+                }
+                if !drafts.isEmpty { try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger) }
+                return outcomes.map { $0 ?? .appended }
             }
-            if !drafts.isEmpty { try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger) }
-            return outcomes.map { $0 ?? .appended }
         }
-    }
 
-    /// One segment: operations that touch disjoint devices.
-    private func run(_ segment: [(index: Int, operation: Operation)], on c: PostgresConnection, into outcomes: inout [Outcome?]) async throws {
-        var accepts: [(index: Int, a: Acceptance)] = []
-        var failures: [(index: Int, serials: [String], now: Int64)] = []
-        var policy = Policy()
-        for (index, operation) in segment {
-            switch operation {
-            case .accept(let a, _): accepts.append((index, a))
-            case .failure(let serials, let p, let now, _):
-                failures.append((index, serials, now))
-                policy = p
-            case .audit: outcomes[index] = .appended
+        /// One segment: operations that touch disjoint devices.
+        private func run(_ segment: [(index: Int, operation: Operation)], on c: PostgresConnection, into outcomes: inout [Outcome?]) async throws {
+            var accepts: [(index: Int, a: Acceptance)] = []
+            var failures: [(index: Int, serials: [String], now: Int64)] = []
+            var policy = Policy()
+            for (index, operation) in segment {
+                switch operation {
+                case .accept(let a, _): accepts.append((index, a))
+                case .failure(let serials, let p, let now, _):
+                    failures.append((index, serials, now))
+                    policy = p
+                case .audit: outcomes[index] = .appended
+                }
             }
-        }
-        if !accepts.isEmpty {
-            let changed = try await c.query("""
-                UPDATE devices d SET watermark = a.step, counter = a.counter, drift_steps = a.drift, drift_history = a.history,
-                    last_used_at = a.now, failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = d.revision + 1
-                FROM unnest(\(accepts.map(\.a.serial))::TEXT[], \(accepts.map(\.a.step))::BIGINT[], \(accepts.map(\.a.counter))::BIGINT[],
-                            \(accepts.map(\.a.driftSteps))::BIGINT[], \(accepts.map { PostgresMFAStore.history($0.a.driftHistory) })::TEXT[],
-                            \(accepts.map(\.a.now))::BIGINT[]) AS a(serial, step, counter, drift, history, now)
-                WHERE d.serial = a.serial AND d.watermark < a.step
-                    AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= a.now))
-                RETURNING d.serial
-                """, logger: logger).collect().map { try $0.makeRandomAccess()["serial"].decode(String.self) }
-            let accepted = Set(changed)
-            for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
-        }
-        if !failures.isEmpty {
-            let threshold = Int64(policy.lockoutThreshold)
-            let rows = failures.flatMap { f in f.serials.map { ($0, f.now) } }
-            let locked = Set(try await c.query("""
-                UPDATE devices d SET
-                    failure_count = d.failure_count + 1,
-                    state = CASE WHEN d.failure_count + 1 >= \(threshold) THEN 'locked' ELSE d.state END,
-                    lockouts = CASE WHEN d.failure_count + 1 >= \(threshold) THEN d.lockouts + 1 ELSE d.lockouts END,
-                    locked_until = CASE WHEN d.failure_count + 1 >= \(threshold)
-                        THEN f.now + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(d.lockouts, 20)::INT, \(policy.maximumLockSeconds))
-                        ELSE d.locked_until END,
-                    revision = d.revision + 1
-                FROM unnest(\(rows.map(\.0))::TEXT[], \(rows.map(\.1))::BIGINT[]) AS f(serial, now)
-                WHERE d.serial = f.serial
-                    AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
-                RETURNING d.serial, d.state
-                """, logger: logger).collect().compactMap { row -> String? in
-                    let r = row.makeRandomAccess()
-                    return try r["state"].decode(String.self) == "locked" ? try r["serial"].decode(String.self) : nil
-                })
-            // In the order each caller gave, like one statement per device.
-            for f in failures { outcomes[f.index] = .failed(locked: f.serials.filter(locked.contains)) }
+            if !accepts.isEmpty {
+                let changed = try await c.query("""
+                    UPDATE devices d SET watermark = a.step, counter = a.counter, drift_steps = a.drift, drift_history = a.history,
+                        last_used_at = a.now, failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = d.revision + 1
+                    FROM unnest(\(accepts.map(\.a.serial))::TEXT[], \(accepts.map(\.a.step))::BIGINT[], \(accepts.map(\.a.counter))::BIGINT[],
+                                \(accepts.map(\.a.driftSteps))::BIGINT[], \(accepts.map { PostgresMFAStore.history($0.a.driftHistory) })::TEXT[],
+                                \(accepts.map(\.a.now))::BIGINT[]) AS a(serial, step, counter, drift, history, now)
+                    WHERE d.serial = a.serial AND d.watermark < a.step
+                        AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= a.now))
+                    RETURNING d.serial
+                    """, logger: logger).collect().map { try $0.makeRandomAccess()["serial"].decode(String.self) }
+                let accepted = Set(changed)
+                for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
+            }
+            if !failures.isEmpty {
+                let threshold = Int64(policy.lockoutThreshold)
+                let rows = failures.flatMap { f in f.serials.map { ($0, f.now) } }
+                let locked = Set(try await c.query("""
+                    UPDATE devices d SET
+                        failure_count = d.failure_count + 1,
+                        state = CASE WHEN d.failure_count + 1 >= \(threshold) THEN 'locked' ELSE d.state END,
+                        lockouts = CASE WHEN d.failure_count + 1 >= \(threshold) THEN d.lockouts + 1 ELSE d.lockouts END,
+                        locked_until = CASE WHEN d.failure_count + 1 >= \(threshold)
+                            THEN f.now + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(d.lockouts, 20)::INT, \(policy.maximumLockSeconds))
+                            ELSE d.locked_until END,
+                        revision = d.revision + 1
+                    FROM unnest(\(rows.map(\.0))::TEXT[], \(rows.map(\.1))::BIGINT[]) AS f(serial, now)
+                    WHERE d.serial = f.serial
+                        AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
+                    RETURNING d.serial, d.state
+                    """, logger: logger).collect().compactMap { row -> String? in
+                        let r = row.makeRandomAccess()
+                        return try r["state"].decode(String.self) == "locked" ? try r["serial"].decode(String.self) : nil
+                    })
+                // In the order each caller gave, like one statement per device.
+                for f in failures { outcomes[f.index] = .failed(locked: f.serials.filter(locked.contains)) }
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 import GRDB
-import Synchronization
+import MFA
 
 /// Group commit for SQLite's single writer: write jobs that arrive while a commit is in progress
 /// are run together in the next transaction, each inside its own savepoint, and share one commit
@@ -16,67 +16,41 @@ final class GroupCommit: Sendable {
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
 
-    private struct State {
-        var queue: [Job] = []
-        var draining = false
-    }
-
-    private let pool: DatabasePool
-    private let state = Mutex(State())
-    /// Upper bound of jobs per transaction (bounds the latency of the first job in a batch).
-    let maximumBatch: Int
+    private let queue: BatchQueue<Job>
 
     init(pool: DatabasePool, maximumBatch: Int = 512) {
-        self.pool = pool
-        self.maximumBatch = maximumBatch
+        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool) }
     }
 
     /// Runs `body` in a write transaction shared with other concurrent jobs; returns after the commit.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
             let job = Job(body: { db in try body(db) }, continuation: continuation)
-            let startDrainer = state.withLock { s -> Bool in
-                s.queue.append(job)
-                guard !s.draining else { return false }
-                s.draining = true
-                return true
-            }
-            if startDrainer { Task { await self.drain() } }
+            queue.submit(job)
         }
         return value as! T
     }
 
-    private func drain() async {
-        while true {
-            let jobs = state.withLock { s -> [Job] in
-                guard !s.queue.isEmpty else {
-                    s.draining = false
-                    return []
-                }
-                let batch = Array(s.queue.prefix(maximumBatch))
-                s.queue.removeFirst(batch.count)
-                return batch
-            }
-            if jobs.isEmpty { return }
-            do {
-                let bodies = jobs.map(\.body)
-                let results = try await pool.write { db -> [Result<any Sendable, any Error>] in
-                    bodies.map { body in
-                        Result {
-                            var value: (any Sendable)?
-                            try db.inSavepoint {
-                                value = try body(db)
-                                return .commit
-                            }
-                            return value!
+    /// One transaction for `jobs`, each in its own savepoint; answers them after the commit.
+    private static func commit(_ jobs: [Job], pool: DatabasePool) async {
+        do {
+            let bodies = jobs.map(\.body)
+            let results = try await pool.write { db -> [Result<any Sendable, any Error>] in
+                bodies.map { body in
+                    Result {
+                        var value: (any Sendable)?
+                        try db.inSavepoint {
+                            value = try body(db)
+                            return .commit
                         }
+                        return value!
                     }
                 }
-                for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
-            } catch {
-                // The transaction itself failed (could not begin or commit): nothing in it is durable.
-                for job in jobs { job.continuation.resume(throwing: error) }
             }
+            for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+        } catch {
+            // The transaction itself failed (could not begin or commit): nothing in it is durable.
+            for job in jobs { job.continuation.resume(throwing: error) }
         }
     }
 }
