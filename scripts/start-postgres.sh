@@ -2,6 +2,10 @@
 # Starts a local PostgreSQL (Debian's cluster, no systemd needed), creates the role and the test
 # database, and prints the URL to export as MFA_TEST_POSTGRES_URL. Loopback only.
 set -euo pipefail
+# Only the URL goes to stdout (callers capture it); everything in main, including what pg_ctlcluster
+# prints ("Removed stale pid file."), goes to stderr. (Not `exec 3>&1`: the postmaster would inherit
+# the caller's pipe and `$(…)` would never end.)
+main() {
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -23,7 +27,8 @@ name=$(echo "$cluster" | awk '{print $2}')
 port=$(echo "$cluster" | awk '{print $3}')
 if ! echo "$cluster" | grep -q online; then
   echo "start-postgres: starting cluster $version/$name on port $port" >&2
-  $SUDO pg_ctlcluster "$version" "$name" start
+  # A crashed server leaves lock files whose processes take a moment to go: try again once.
+  $SUDO pg_ctlcluster "$version" "$name" start || { sleep 3; $SUDO pg_ctlcluster "$version" "$name" start; }
 fi
 
 for _ in $(seq 1 100); do
@@ -68,4 +73,6 @@ if [ "$ok" != yes ]; then
   tail -20 "/var/log/postgresql/postgresql-$version-$name.log" >&2 || true
   exit 1
 fi
+}
+main >&2
 echo "postgres://mfa:mfa-test@127.0.0.1:$port/mfa_test"

@@ -7,6 +7,10 @@ scripts/start-pcscd.sh
 # The PostgreSQL conformance suite never skips: it needs this URL (a fresh schema per test).
 MFA_TEST_POSTGRES_URL="$(scripts/start-postgres.sh)"
 export MFA_TEST_POSTGRES_URL
+case "$MFA_TEST_POSTGRES_URL" in
+  postgres://*[!$'\n']) ;;
+  *) echo "test.sh: start-postgres.sh printed no single PostgreSQL URL: '$MFA_TEST_POSTGRES_URL'" >&2; exit 1 ;;
+esac
 swift build --build-tests
 scripts/ct-check.sh
 # CI shows only the end of the output: on failure, repeat each recorded issue there.
