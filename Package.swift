@@ -92,7 +92,7 @@ let package = Package(
         // The embedded default store: SQLite through GRDB (DatabasePool, WAL, migrations).
         .target(
             name: "MFAStoreSQLite",
-            dependencies: ["MFA", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["MFA", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // The shared store for many server processes: PostgreSQL through postgres-nio (pool, migrations).
         .target(

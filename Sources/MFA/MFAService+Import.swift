@@ -23,40 +23,27 @@ extension MFAService {
         _ bytes: [UInt8], format: SeedFileFormat? = nil, protection: TransportProtection = .none, partial: Bool = false, actor: String,
         progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws(MFAError) -> ImportReport {
+        // 1. Each key on its own: checked, fingerprinted and sealed on the other cores while the
+        //    file is still being parsed (a key rejected later just drops its sealed copy).
+        let now = clock()
+        let vault = self.vault
+        let fingerprinter = SeedFingerprinter(vault: vault)
         let file: SeedFile
+        let verdicts: [KeyVerdict]
         do {
-            file = try SeedFileReader.read(bytes, format: format, protection: protection) { count in
+            (file, verdicts) = try SeedFileReader.read(bytes, format: format, protection: protection, progress: { count in
                 if count % 1000 == 0 { progress?(ImportProgress(phase: .reading, done: count, total: 0)) }
-            }
+            }) { entry in KeyVerdict(entry, now: now, fingerprinter: fingerprinter, vault: vault) }
         } catch {
             throw MFAError(.seedFile(error.code.rawValue), error.message)
         }
-        let now = clock()
         let fingerprint = Hex.encode(file.fingerprint)
         let entries = file.entries
         let total = entries.count
         progress?(ImportProgress(phase: .checking, done: 0, total: total))
-
-        // 1. Each key on its own, then its fingerprint.
-        let fingerprinter = SeedFingerprinter(vault: vault)
-        var rejection = [SeedIssue?](repeating: nil, count: total)
-        var warnings = [[SeedIssue]](repeating: [], count: total)
-        var fingerprints = [[UInt8]?](repeating: nil, count: total)
-        for (i, entry) in entries.enumerated() {
-            let verdict = SeedChecks.check(entry, now: now)
-            rejection[i] = verdict.rejection
-            warnings[i] = verdict.warnings
-            if rejection[i] == nil {
-                if let serial = entry.serial {
-                    if (try? Validation.serial(serial)) == nil {
-                        rejection[i] = SeedIssue("bad-serial", "serial '\(serial.prefix(70))' is not 1 to 64 characters from A-Z a-z 0-9 - _ . :")
-                    }
-                } else {
-                    rejection[i] = SeedIssue("no-serial", "the key has no serial number (DeviceInfo/SerialNo)")
-                }
-            }
-        }
-        fingerprints = parallelMap(total) { i in rejection[i] == nil ? entries[i].secret.map(fingerprinter.fingerprint) : nil }
+        var rejection = verdicts.map(\.rejection)
+        let warnings = verdicts.map(\.warnings)
+        let fingerprints = verdicts.map(\.fingerprint)
 
         // 2. Duplicates within the file: every occurrence is rejected (which one is right is unknown).
         var bySerial: [String: [Int]] = [:]
@@ -118,18 +105,15 @@ extension MFAService {
             progress?(ImportProgress(phase: .sealing, done: 0, total: total))
             records.reserveCapacity(total)
             drafts.reserveCapacity(total + 1)
-            // Sealing is the costly part: on every core.
-            let chosen = (0..<total).filter { rejection[$0] == nil && !skipped[$0] }
-            let vault = self.vault
-            let sealed = try parallelMap(chosen.count) { k throws(MFAError) in try vault.seal(entries[chosen[k]].secret!, serial: entries[chosen[k]].serial!) }
-            for (k, i) in chosen.enumerated() {
+            for i in 0..<total where rejection[i] == nil && !skipped[i] {
                 let entry = entries[i]
+                guard let sealed = verdicts[i].sealed else { throw MFAError(.vault, "key #\(entry.position) was not sealed") }
                 let kind: DeviceKind = entry.type == .hotp ? .hardwareHOTP : .hardwareTOTP
                 let serial = entry.serial!
                 var record = DeviceRecord(
                     serial: serial, kind: kind, owner: nil, state: .unassigned, algorithm: SeedChecks.algorithm(of: entry), digits: entry.digits,
                     period: kind.isCounterBased ? 0 : entry.period, counter: kind.isCounterBased ? entry.counter : 0,
-                    sealedSecret: sealed[k], createdAt: now)
+                    sealedSecret: try sealed.get(), createdAt: now)
                 if !kind.isCounterBased { record.driftSteps = entry.driftSteps }
                 record.seedFingerprint = fingerprints[i]
                 records.append(record)
@@ -156,6 +140,32 @@ extension MFAService {
         }
         progress?(ImportProgress(phase: .done, done: total, total: total))
         return report
+    }
+
+    /// What is known about one key on its own, worked out while the file is parsed: the quarantine
+    /// checks of the key itself, its seed's keyed fingerprint and, for a key that passes, its seed
+    /// sealed under the vault (bound to its serial).
+    struct KeyVerdict: Sendable {
+        var rejection: SeedIssue?
+        var warnings: [SeedIssue]
+        var fingerprint: [UInt8]?
+        var sealed: Result<[UInt8], MFAError>?
+
+        init(_ entry: SeedEntry, now: Int64, fingerprinter: SeedFingerprinter, vault: SecretVault) {
+            (rejection, warnings) = SeedChecks.check(entry, now: now)
+            if rejection == nil {
+                if let serial = entry.serial {
+                    if (try? Validation.serial(serial)) == nil {
+                        rejection = SeedIssue("bad-serial", "serial '\(serial.prefix(70))' is not 1 to 64 characters from A-Z a-z 0-9 - _ . :")
+                    }
+                } else {
+                    rejection = SeedIssue("no-serial", "the key has no serial number (DeviceInfo/SerialNo)")
+                }
+            }
+            guard rejection == nil, let secret = entry.secret, let serial = entry.serial else { return }
+            fingerprint = fingerprinter.fingerprint(secret)
+            sealed = Result { () throws(MFAError) in try vault.seal(secret, serial: serial) }
+        }
     }
 
     /// Whether an existing device is the token of `entry` again: same kind and parameters, same seed.

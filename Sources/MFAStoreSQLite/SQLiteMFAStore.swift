@@ -18,6 +18,7 @@ public final class SQLiteMFAStore: MFAStore {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent
@@ -118,7 +119,7 @@ public final class SQLiteMFAStore: MFAStore {
                     throw MFAError(.limitExceeded, "user \(owner) already has \(count) devices (limit \(maximumPerOwner))")
                 }
             }
-            try db.run(sql: Self.insertSQL, arguments: Self.insertArguments(device))
+            _ = try RowBinder.run(try db.cachedStatement(sql: Self.insertSQL), in: db) { Self.bindInsert(device, &$0) }
             try self.append(db, audit)
         }
     }
@@ -129,9 +130,27 @@ public final class SQLiteMFAStore: MFAStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
         """
 
-    static func insertArguments(_ d: DeviceRecord) -> StatementArguments {
-        let fingerprint: (any DatabaseValueConvertible)? = d.seedFingerprint.map { Data($0) }
-        return StatementArguments(values(d) + [fingerprint])
+    /// The values of ``insertSQL``, in order.
+    static func bindInsert(_ d: DeviceRecord, _ row: inout RowBinder) {
+        row.add(d.serial)
+        row.add(d.kind.rawValue)
+        row.add(d.owner)
+        row.add(d.state.rawValue)
+        row.add(d.algorithm.rawValue)
+        row.add(d.digits)
+        row.add(d.period)
+        row.add(d.counter)
+        row.add(d.watermark)
+        row.add(d.driftSteps)
+        row.add(history(d.driftHistory))
+        row.add(d.failureCount)
+        row.add(d.lockouts)
+        row.add(d.lockedUntil)
+        row.add(d.createdAt)
+        row.add(d.enabledAt)
+        row.add(d.lastUsedAt)
+        row.add(d.sealedSecret)
+        row.add(d.seedFingerprint)
     }
 
     public func insertBatch(_ devices: [DeviceRecord], audit: [AuditDraft]) async throws(MFAError) {
@@ -140,8 +159,7 @@ public final class SQLiteMFAStore: MFAStore {
             // transaction (rolled back: all or nothing).
             let statement = try db.cachedStatement(sql: Self.insertSQL + " ON CONFLICT(serial) DO NOTHING")
             for device in devices {
-                try statement.execute(arguments: Self.insertArguments(device))
-                if db.changesCount != 1 { throw MFAError(.alreadyExists, "a device with serial \(device.serial) exists; nothing was imported") }
+                if try RowBinder.run(statement, in: db, { Self.bindInsert(device, &$0) }) != 1 { throw MFAError(.alreadyExists, "a device with serial \(device.serial) exists; nothing was imported") }
             }
             try self.append(db, audit)
         }
@@ -374,7 +392,18 @@ public final class SQLiteMFAStore: MFAStore {
         for draft in drafts {
             let entry = chain.entry(after: head, draft)
             let d = entry.draft
-            try insert.execute(arguments: [entry.sequence, d.time, d.actor, d.action, d.user, d.serial, d.result, d.detail, Data(entry.previousHash), Data(entry.hash)])
+            _ = try RowBinder.run(insert, in: db) { row in
+                row.add(entry.sequence)
+                row.add(d.time)
+                row.add(d.actor)
+                row.add(d.action)
+                row.add(d.user)
+                row.add(d.serial)
+                row.add(d.result)
+                row.add(d.detail)
+                row.add(entry.previousHash)
+                row.add(entry.hash)
+            }
             head = (entry.sequence, entry.hash)
             last = entry
         }

@@ -17,9 +17,29 @@ public enum PSKCReader {
     public static func read(
         _ bytes: UnsafeRawBufferPointer, protection: TransportProtection, progress: ((Int) -> Void)? = nil
     ) throws(SeedImportError) -> (entries: [SeedEntry], protection: String) {
+        let result = try read(bytes, protection: protection, progress: progress) { _ in () }
+        return (result.entries, result.protection)
+    }
+
+    /// ``read(_:protection:progress:)``, with `alongside` run on each key as soon as it is decoded,
+    /// on the other cores while the parser reads on; its results come back in file order.
+    ///
+    /// The parser is the one part that cannot be spread over cores, so everything else (decryption,
+    /// MAC checks, and whatever `alongside` does) overlaps with it.
+    public static func read<Extra>(
+        _ bytes: UnsafeRawBufferPointer, protection: TransportProtection, progress: ((Int) -> Void)? = nil,
+        alongside: @escaping @Sendable (SeedEntry) -> Extra
+    ) throws(SeedImportError) -> (entries: [SeedEntry], extras: [Extra], protection: String) {
         try refuseDeclarations(bytes)
         let reader = try XMLPullReader(bytes: bytes)
         var walker = Walker(protection: protection)
+        let pipeline = KeyPipeline<(Package, Walker.Keys?), Walker.Finished<Extra>> { chunk in
+            chunk.map { package, keys in
+                let finished = Walker.finishPackage(package, keys: keys)
+                return Walker.Finished(entry: finished.entry, extra: alongside(finished.entry), encrypted: finished.encrypted, decrypted: finished.decrypted)
+            }
+        }
+        walker.emit = pipeline.add
         var seenRoot = false
         while let node = try reader.next() {
             switch node {
@@ -45,8 +65,9 @@ public enum PSKCReader {
             }
         }
         guard seenRoot else { throw SeedImportError(.malformedXML, "the file holds no XML element") }
-        try walker.finish()
-        return (walker.entries, walker.protectionName)
+        let finished = pipeline.finish()
+        try walker.finish(finished.reduce(0) { $0 + $1.encrypted }, finished.reduce(0) { $0 + $1.decrypted })
+        return (finished.map(\.entry), finished.map(\.extra), walker.protectionName)
     }
 
     /// A DOCTYPE or ENTITY declaration anywhere is refused before parsing starts, so no entity can be
@@ -85,7 +106,10 @@ public enum PSKCReader {
         let protection: TransportProtection
         var path: [String] = []
         var textBuffer = ""
-        var entries: [SeedEntry] = []
+        /// Packages read so far.
+        var packages = 0
+        /// Where each package goes when it ends, with the transport keys when it needs them.
+        var emit: ((Package, Keys?)) -> Void = { _ in }
         var package: Package?
         var value = RawValue()
 
@@ -104,9 +128,16 @@ public enum PSKCReader {
 
         var keys: Keys?
         var encryptedValues = 0
-        var decryptedValues = 0
 
-        struct Keys {
+        /// A finished package, with what was run alongside.
+        struct Finished<Extra> {
+            var entry: SeedEntry
+            var extra: Extra
+            var encrypted: Int
+            var decrypted: Int
+        }
+
+        struct Keys: Sendable {
             var transport: [UInt8]?
             var mac: [UInt8]?
             var macAlgorithm: HashAlgorithm?
@@ -128,7 +159,7 @@ public enum PSKCReader {
             textBuffer = ""
             switch name {
             case "KeyPackage":
-                package = Package(entry: SeedEntry(position: entries.count + 1))
+                package = Package(entry: SeedEntry(position: packages + 1))
             case "Key" where package != nil:
                 package!.entry.keyID = attribute("Id")
                 package!.entry.algorithmName = attribute("Algorithm")
@@ -193,15 +224,28 @@ public enum PSKCReader {
             case "KeyPackage":
                 guard let done = package else { break }
                 package = nil
-                let entry = try finishPackage(done)
-                entries.append(entry)
-                progress?(entries.count)
+                // File-level key problems stop the import here, at the first value that needs a key;
+                // the rest of the package's work happens elsewhere (see KeyPipeline).
+                let encrypted = done.values.values.filter { $0.plain == nil && $0.cipher != nil }.count
+                var keys: Keys?
+                if encrypted > 0 {
+                    encryptedValues += encrypted
+                    keys = try transportKeys()
+                    guard keys?.transport != nil else {
+                        throw SeedImportError(
+                            .keyRequired, "the file's secrets are encrypted\(keyName.map { " with the pre-shared key '\($0)'" } ?? ""): give --psk, --password or --password-file")
+                    }
+                }
+                packages += 1
+                emit((done, keys))
+                progress?(packages)
             default: break
             }
         }
 
-        mutating func finish() throws(SeedImportError) {
-            guard !entries.isEmpty else { throw SeedImportError(.empty, "the PSKC file holds no KeyPackage") }
+        /// Checks the file as a whole once every package is finished.
+        func finish(_ encryptedValues: Int, _ decryptedValues: Int) throws(SeedImportError) {
+            guard packages > 0 else { throw SeedImportError(.empty, "the PSKC file holds no KeyPackage") }
             // Without MACs a wrong key shows only as every value failing to decrypt. (With MACs, a wrong
             // key already failed on the MAC key; MAC failures after that are per-key tampering.)
             if encryptedValues > 0 && decryptedValues == 0 && keys?.mac == nil {
@@ -275,7 +319,10 @@ public enum PSKCReader {
             return result
         }
 
-        mutating func finishPackage(_ package: Package) throws(SeedImportError) -> SeedEntry {
+        /// Decodes a package's values (checking MACs, decrypting) into its entry. `keys` are given
+        /// whenever the package has encrypted values. Runs on any thread.
+        static func finishPackage(_ package: Package, keys: Keys?) -> (entry: SeedEntry, encrypted: Int, decrypted: Int) {
+            var decoder = ValueDecoder(keys: keys)
             var entry = package.entry
             switch entry.algorithmName {
             case "urn:ietf:params:xml:ns:keyprov:pskc:hotp", "urn:ietf:params:xml:ns:keyprov:pskc#hotp": entry.type = .hotp
@@ -283,86 +330,75 @@ public enum PSKCReader {
             default:
                 entry.problem = SeedIssue("unsupported-algorithm", "key algorithm \(entry.algorithmName ?? "(none)") is not HOTP or TOTP")
             }
-            do throws(SeedIssueError) {
-                if let raw = package.values["Counter"] { entry.counter = try integer(raw, "Counter") }
-                if let raw = package.values["Time"] { entry.timeOrigin = try integer(raw, "Time") }
-                if let raw = package.values["TimeInterval"] { entry.period = try integer(raw, "TimeInterval") }
-                if let raw = package.values["TimeDrift"] { entry.driftSteps = try integer(raw, "TimeDrift") }
-                guard let raw = package.values["Secret"] else { throw SeedIssueError(SeedIssue("no-secret", "the key has no Secret")) }
-                var bytes = try decode(raw, "Secret", warnings: &entry.warnings)
+            do throws(SeedIssue) {
+                if let raw = package.values["Counter"] { entry.counter = try decoder.integer(raw, "Counter") }
+                if let raw = package.values["Time"] { entry.timeOrigin = try decoder.integer(raw, "Time") }
+                if let raw = package.values["TimeInterval"] { entry.period = try decoder.integer(raw, "TimeInterval") }
+                if let raw = package.values["TimeDrift"] { entry.driftSteps = try decoder.integer(raw, "TimeDrift") }
+                guard let raw = package.values["Secret"] else { throw SeedIssue("no-secret", "the key has no Secret") }
+                var bytes = try decoder.decode(raw, "Secret", warnings: &entry.warnings)
                 defer { Crypto.wipe(&bytes) }
                 if !bytes.isEmpty { entry.secret = try? OTPSecret(bytes: bytes) }
             } catch {
-                if let fatal = error.fatal { throw fatal }
-                if entry.problem == nil { entry.problem = error.issue }
+                if entry.problem == nil { entry.problem = error }
             }
-            return entry
+            return (entry, decoder.encrypted, decoder.decrypted)
         }
+    }
 
-        mutating func integer(_ raw: RawValue, _ field: String) throws(SeedIssueError) -> Int64 {
+    /// Decodes the values of one package under the file's keys, counting what it decrypts.
+    struct ValueDecoder {
+        let keys: Walker.Keys?
+        var encrypted = 0
+        var decrypted = 0
+
+        mutating func integer(_ raw: RawValue, _ field: String) throws(SeedIssue) -> Int64 {
             if let plain = raw.plain, raw.cipher == nil {
-                guard let value = Int64(plain) else { throw SeedIssueError(SeedIssue("bad-value", "\(field) '\(plain.prefix(40))' is not an integer")) }
+                guard let value = Int64(plain) else { throw SeedIssue("bad-value", "\(field) '\(plain.prefix(40))' is not an integer") }
                 return value
             }
             var ignored: [SeedIssue] = []
             var bytes = try decode(raw, field, warnings: &ignored)
             defer { Crypto.wipe(&bytes) }
-            guard (1...8).contains(bytes.count) else { throw SeedIssueError(SeedIssue("bad-value", "encrypted \(field) has \(bytes.count) bytes; 1 to 8 expected")) }
+            guard (1...8).contains(bytes.count) else { throw SeedIssue("bad-value", "encrypted \(field) has \(bytes.count) bytes; 1 to 8 expected") }
             return bytes.reduce(Int64(0)) { ($0 << 8) | Int64($1) }
         }
 
         /// The plaintext bytes of a value: Base64 plaintext, or decrypted after its MAC is checked.
-        mutating func decode(_ raw: RawValue, _ field: String, warnings: inout [SeedIssue]) throws(SeedIssueError) -> [UInt8] {
+        mutating func decode(_ raw: RawValue, _ field: String, warnings: inout [SeedIssue]) throws(SeedIssue) -> [UInt8] {
             if let plain = raw.plain {
                 guard let data = Data(base64Encoded: plain, options: .ignoreUnknownCharacters) else {
-                    throw SeedIssueError(SeedIssue("bad-value", "\(field) is not Base64"))
+                    throw SeedIssue("bad-value", "\(field) is not Base64")
                 }
                 return [UInt8](data)
             }
-            guard let cipherText = raw.cipher else { throw SeedIssueError(SeedIssue("no-secret", "\(field) has neither PlainValue nor EncryptedValue")) }
-            encryptedValues += 1
-            let keys: Keys
-            do { keys = try transportKeys() } catch { throw SeedIssueError(fatal: error) }
-            guard let transport = keys.transport else {
-                throw SeedIssueError(fatal: SeedImportError(.keyRequired, "the file's secrets are encrypted\(keyName.map { " with the pre-shared key '\($0)'" } ?? ""): give --psk, --password or --password-file"))
-            }
+            guard let cipherText = raw.cipher else { throw SeedIssue("no-secret", "\(field) has neither PlainValue nor EncryptedValue") }
+            encrypted += 1
+            // The walker never hands over a package with encrypted values without a transport key.
+            guard let keys, let transport = keys.transport else { throw SeedIssue("undecryptable", "\(field) cannot be decrypted: no transport key") }
             guard let algorithm = raw.cipherAlgorithm, let cipher = TransportCrypto.cipher(algorithm) else {
-                throw SeedIssueError(SeedIssue("unsupported-algorithm", "\(field) is encrypted with \(raw.cipherAlgorithm ?? "(none)"), which is not supported"))
+                throw SeedIssue("unsupported-algorithm", "\(field) is encrypted with \(raw.cipherAlgorithm ?? "(none)"), which is not supported")
             }
             guard let data = Data(base64Encoded: cipherText, options: .ignoreUnknownCharacters) else {
-                throw SeedIssueError(SeedIssue("bad-value", "\(field)'s CipherValue is not Base64"))
+                throw SeedIssue("bad-value", "\(field)'s CipherValue is not Base64")
             }
             let cipherBytes = [UInt8](data)
             if let macKey = keys.mac, let macAlgorithm = keys.macAlgorithm {
                 guard let macText = raw.mac, let given = Data(base64Encoded: macText, options: .ignoreUnknownCharacters) else {
-                    throw SeedIssueError(SeedIssue("missing-mac", "\(field) has no ValueMAC although the file has a MACMethod"))
+                    throw SeedIssue("missing-mac", "\(field) has no ValueMAC although the file has a MACMethod")
                 }
                 let expected = Crypto.hmac(macAlgorithm, key: macKey, message: cipherBytes)
                 guard Crypto.constantTimeEquals(expected, [UInt8](given)) else {
-                    throw SeedIssueError(SeedIssue("bad-mac", "\(field)'s ValueMAC does not verify (tampered or corrupted file, or a wrong transport key)"))
+                    throw SeedIssue("bad-mac", "\(field)'s ValueMAC does not verify (tampered or corrupted file, or a wrong transport key)")
                 }
             } else if !warnings.contains(where: { $0.code == "no-mac" }) {
                 warnings.append(SeedIssue("no-mac", "the file has no MACMethod: encrypted values are not integrity-checked"))
             }
             guard let plain = TransportCrypto.decrypt(cipher, key: transport, cipherBytes) else {
-                throw SeedIssueError(SeedIssue("undecryptable", "\(field) cannot be decrypted (wrong key, or corrupted)"))
+                throw SeedIssue("undecryptable", "\(field) cannot be decrypted (wrong key, or corrupted)")
             }
-            decryptedValues += 1
+            decrypted += 1
             return plain
         }
-    }
-}
-
-/// A key-level problem while decoding a package, or a file-level error that surfaced there.
-struct SeedIssueError: Error {
-    let issue: SeedIssue
-    let fatal: SeedImportError?
-    init(_ issue: SeedIssue) {
-        self.issue = issue
-        fatal = nil
-    }
-    init(fatal: SeedImportError) {
-        issue = SeedIssue(fatal.code.rawValue, fatal.message)
-        self.fatal = fatal
     }
 }

@@ -24,6 +24,16 @@ public enum SeedFileReader {
         _ bytes: UnsafeRawBufferPointer, format: SeedFileFormat? = nil, protection: TransportProtection = .none,
         progress: ((Int) -> Void)? = nil
     ) throws(SeedImportError) -> SeedFile {
+        try read(bytes, format: format, protection: protection, progress: progress) { _ in () }.file
+    }
+
+    /// ``read(_:format:protection:progress:)``, running `alongside` on every key on the other cores
+    /// while the file is still being parsed (checks, fingerprints, sealing: whatever the caller needs
+    /// per key). The extras come back in the order of `file.entries`.
+    public static func read<Extra>(
+        _ bytes: UnsafeRawBufferPointer, format: SeedFileFormat? = nil, protection: TransportProtection = .none,
+        progress: ((Int) -> Void)? = nil, alongside: @escaping @Sendable (SeedEntry) -> Extra
+    ) throws(SeedImportError) -> (file: SeedFile, extras: [Extra]) {
         guard bytes.count <= maximumBytes else {
             throw SeedImportError(.tooLarge, "the file has \(bytes.count) bytes; at most \(maximumBytes) are imported at once")
         }
@@ -34,25 +44,35 @@ public enum SeedFileReader {
         let fingerprint = TransportCrypto.sha256(bytes)
         switch format {
         case .pskc:
-            let (entries, protection) = try PSKCReader.read(bytes, protection: protection, progress: progress)
-            return SeedFile(format: .pskc, fingerprint: fingerprint, protection: protection, entries: entries)
+            let (entries, extras, protection) = try PSKCReader.read(bytes, protection: protection, progress: progress, alongside: alongside)
+            return (SeedFile(format: .pskc, fingerprint: fingerprint, protection: protection, entries: entries), extras)
         case .csv:
             if case .none = protection {} else {
                 throw SeedImportError(.invalidProtection, "CSV seed files are plaintext: --psk and --password apply to PSKC only")
             }
-            return SeedFile(format: .csv, fingerprint: fingerprint, protection: "plaintext", entries: try CSVSeedReader.read(bytes, progress: progress))
+            let entries = try CSVSeedReader.read(bytes, progress: progress)
+            let extras = parallelMap(entries.count) { alongside(entries[$0]) }
+            return (SeedFile(format: .csv, fingerprint: fingerprint, protection: "plaintext", entries: entries), extras)
         }
+    }
+
+    /// ``read(_:format:protection:progress:alongside:)`` over an array.
+    public static func read<Extra>(
+        _ bytes: [UInt8], format: SeedFileFormat? = nil, protection: TransportProtection = .none, progress: ((Int) -> Void)? = nil,
+        alongside: @escaping @Sendable (SeedEntry) -> Extra
+    ) throws(SeedImportError) -> (file: SeedFile, extras: [Extra]) {
+        let result: Result<(file: SeedFile, extras: [Extra]), SeedImportError> = bytes.withUnsafeBytes { buffer in
+            do throws(SeedImportError) {
+                return .success(try read(buffer, format: format, protection: protection, progress: progress, alongside: alongside))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// ``read(_:format:protection:progress:)`` over an array.
     public static func read(
         _ bytes: [UInt8], format: SeedFileFormat? = nil, protection: TransportProtection = .none, progress: ((Int) -> Void)? = nil
     ) throws(SeedImportError) -> SeedFile {
-        let result: Result<SeedFile, SeedImportError> = bytes.withUnsafeBytes { buffer in
-            do throws(SeedImportError) {
-                return .success(try read(buffer, format: format, protection: protection, progress: progress))
-            } catch { return .failure(error) }
-        }
-        return try result.get()
+        try read(bytes, format: format, protection: protection, progress: progress) { _ in () }.file
     }
 }

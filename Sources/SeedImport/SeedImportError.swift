@@ -47,7 +47,7 @@ public struct SeedImportError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// Why one key of a seed file is rejected, or what is worth a warning about it.
-public struct SeedIssue: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SeedIssue: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     /// A stable identifier (`bad-mac`, `weak-seed`, `duplicate-serial`, …).
     public let code: String
     /// For people; never secret material.

@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 
 /// A thin wrapper over libxml2's pull parser (`xmlTextReader`) reading from memory: node by node,
 /// no tree, no entity substitution, no DTD loading, no network (see `Sources/CLibXML2/shim.h`).
@@ -12,6 +13,9 @@ final class XMLPullReader {
     }
 
     private let reader: xmlTextReaderPtr
+    /// Names and namespace URIs come from the parser's dictionary, one pointer per distinct string
+    /// for the reader's whole life: each becomes a Swift string once, not once per element.
+    private var interned: [UnsafePointer<xmlChar>: String] = [:]
 
     /// `bytes` must outlive the reader.
     init(bytes: UnsafeRawBufferPointer) throws(SeedImportError) {
@@ -40,10 +44,10 @@ final class XMLPullReader {
             }
             switch xmlTextReaderNodeType(reader) {
             case 1:  // element
-                return .start(name: string(xmlTextReaderConstLocalName(reader)) ?? "", namespace: string(xmlTextReaderConstNamespaceUri(reader)),
+                return .start(name: intern(xmlTextReaderConstLocalName(reader)) ?? "", namespace: intern(xmlTextReaderConstNamespaceUri(reader)),
                               empty: xmlTextReaderIsEmptyElement(reader) == 1)
             case 15:  // end element
-                return .end(name: string(xmlTextReaderConstLocalName(reader)) ?? "")
+                return .end(name: intern(xmlTextReaderConstLocalName(reader)) ?? "")
             case 3, 4:  // text, CDATA
                 return .text(string(xmlTextReaderConstValue(reader)) ?? "")
             case 10: return .forbidden("a DOCTYPE (DTDs are not accepted in seed files)")
@@ -63,6 +67,16 @@ final class XMLPullReader {
 
     private func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
         pointer.map { String(cString: $0) }
+    }
+
+    private func intern(_ pointer: UnsafePointer<xmlChar>?) -> String? {
+        guard let pointer else { return nil }
+        // Checked, not trusted: should a pointer ever be reused for another string, it is re-read.
+        if let known = interned[pointer], known.utf8.elementsEqual(UnsafeBufferPointer(start: pointer, count: strlen(pointer))) { return known }
+        let name = String(cString: pointer)
+        // A hostile file could hold endless distinct names: stop remembering, keep working.
+        if interned.count < 1024 { interned[pointer] = name }
+        return name
     }
 }
 

@@ -22,6 +22,28 @@ func seconds(_ duration: Duration) -> Double {
 }
 func median(_ values: [Double]) -> Double { values.sorted()[(values.count - 1) / 2] }
 
+/// Records when each import phase was first reported.
+final class PhaseClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = ContinuousClock.now
+    private var seen: [(ImportProgress.Phase, ContinuousClock.Instant)] = []
+    func saw(_ phase: ImportProgress.Phase) {
+        lock.withLock { if seen.last?.0 != phase { seen.append((phase, .now)) } }
+    }
+    /// "reading 3.10 s, checking 0.20 s, …": the time from each phase to the next.
+    func summary() -> String {
+        lock.withLock {
+            var parts: [String] = []
+            var previous: (ImportProgress.Phase, ContinuousClock.Instant)? = seen.first.map { ($0.0, start) }
+            for (phase, at) in seen.dropFirst() {
+                if let (name, began) = previous { parts.append(String(format: "%@ %.2f s", name.rawValue, seconds(at - began))) }
+                previous = (phase, at)
+            }
+            return parts.joined(separator: ", ")
+        }
+    }
+}
+
 let psk = Crypto.randomBytes(16)
 let writer = PSKCWriter(preSharedKey: psk)
 var document = writer.header()
@@ -50,8 +72,12 @@ for run in 0..<runs {
 
     let parsed = try clock.measure { _ = try SeedFileReader.read(file, format: .pskc, protection: .preSharedKey(psk)) }
     var report: ImportReport?
+    // When each phase began, for the breakdown (reading includes the per-key work that overlaps it).
+    let phases = PhaseClock()
     let elapsed = try await clock.measure {
-        report = try await service.importSeeds(file, format: .pskc, protection: .preSharedKey(psk), actor: "bench")
+        report = try await service.importSeeds(file, format: .pskc, protection: .preSharedKey(psk), actor: "bench") { progress in
+            phases.saw(progress.phase)
+        }
     }
     guard let report, report.imported == keys, report.committed else {
         FileHandle.standardError.write(Data("import-bench: run \(run + 1) did not import every key\n".utf8))
@@ -59,7 +85,9 @@ for run in 0..<runs {
     }
     parse.append(seconds(parsed))
     total.append(seconds(elapsed))
-    if !json { print(String(format: "run %d: parse+decrypt+MAC %.2f s, full import %.2f s", run + 1, seconds(parsed), seconds(elapsed))) }
+    if !json {
+        print(String(format: "run %d: parse+decrypt+MAC %.2f s, full import %.2f s (%@)", run + 1, seconds(parsed), seconds(elapsed), phases.summary()))
+    }
 }
 
 let mb = Double(file.count) / 1_048_576

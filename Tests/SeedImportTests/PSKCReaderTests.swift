@@ -147,3 +147,39 @@ struct HostilePSKCTests {
         #expect(throws: SeedImportError(.empty, "")) { try SeedFileReader.read([UInt8]()) }
     }
 }
+
+@Suite("PSKC: large files, keys decoded on several cores")
+struct ManyKeysPSKCTests {
+    @Test("1 000 encrypted keys come back in file order, each with its own seed, its own problem and its own extra")
+    func order() throws {
+        let psk = Crypto.randomBytes(16)
+        let writer = PSKCWriter(preSharedKey: psk)
+        let tokens = (1...1000).map { i in
+            PSKCWriter.Token(serial: "ORDER\(i)", type: i % 3 == 0 ? .hotp : .totp, seed: Crypto.randomBytes(20), digits: i % 2 == 0 ? 8 : 6)
+        }
+        var packages = tokens.map(writer.package)
+        // Package 613's ValueMAC is damaged (one Base64 character changed).
+        let mac = try #require(packages[612].range(of: "<pskc:ValueMAC>"))
+        let first = packages[612][mac.upperBound]
+        packages[612].replaceSubrange(mac.upperBound...mac.upperBound, with: first == "A" ? "B" : "A")
+        let bytes = Array((writer.header() + packages.joined() + writer.footer()).utf8)
+
+        let (file, extras) = try SeedFileReader.read(bytes, format: .pskc, protection: .preSharedKey(psk)) { entry in
+            "\(entry.position):\(entry.serial ?? "-")"
+        }
+        #expect(file.entries.count == 1000 && extras.count == 1000)
+        for (i, entry) in file.entries.enumerated() {
+            let token = tokens[i]
+            #expect(entry.position == i + 1 && entry.serial == token.serial && extras[i] == "\(i + 1):\(token.serial)")
+            #expect(entry.type == token.type && entry.digits == token.digits)
+            if i == 612 {
+                #expect(entry.problem?.code == "bad-mac" && entry.secret == nil)
+            } else {
+                #expect(entry.problem == nil && entry.secret?.hexEncodedString() == Hex.encode(token.seed))
+            }
+        }
+        #expect(file.protection == "pre-shared-key")
+        // Without the key, the file stops at its first encrypted value, before any key is decoded.
+        #expect(throws: SeedImportError(.keyRequired, "")) { try SeedFileReader.read(bytes, format: .pskc) }
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 /// Maps `0..<count` on every core (in contiguous chunks, one per core) and returns the results in
 /// order; the first error by index is thrown. For CPU-bound per-item work such as sealing a batch;
 /// `transform` is called from several threads at once, so it must only read shared state.
-func parallelMap<T, E: Error>(_ count: Int, _ transform: (Int) throws(E) -> T) throws(E) -> [T] {
+package func parallelMap<T, E: Error>(_ count: Int, _ transform: (Int) throws(E) -> T) throws(E) -> [T] {
     let chunks = min(max(1, ProcessInfo.processInfo.activeProcessorCount), max(1, count / 256))
     guard chunks > 1 else { return try (0..<count).map { i throws(E) in try transform(i) } }
     var results = [Result<T, E>?](repeating: nil, count: count)
