@@ -31,7 +31,7 @@ public enum PSKCReader {
         alongside: @escaping @Sendable (SeedEntry) -> Extra
     ) throws(SeedImportError) -> (entries: [SeedEntry], extras: [Extra], protection: String) {
         try refuseDeclarations(bytes)
-        let reader = try XMLPullReader(bytes: bytes)
+        let parser = XMLEventParser()
         var walker = Walker(protection: protection)
         let pipeline = KeyPipeline<(Package, Walker.Keys?), Walker.Finished<Extra>> { chunk in
             chunk.map { package, keys in
@@ -41,27 +41,26 @@ public enum PSKCReader {
         }
         walker.emit = pipeline.add
         var seenRoot = false
-        while let node = try reader.next() {
-            switch node {
+        try parser.parse(bytes) { event, attributes throws(SeedImportError) in
+            switch event {
             case .forbidden(let what):
-                throw SeedImportError(.forbiddenXML, "the file contains \(what) near line \(reader.line)")
-            case .start(let name, let namespace, let empty):
+                throw SeedImportError(.forbiddenXML, "the file contains \(what) near line \(parser.line)")
+            case .start(let name, let namespace):
                 if !seenRoot {
                     guard name == "KeyContainer", namespace == Self.namespace else {
                         throw SeedImportError(
                             .notPSKC, "the root element is {\(namespace ?? "")}\(name), not a PSKC KeyContainer in \(Self.namespace)")
                     }
-                    if let version = reader.attribute("Version"), version != "1.0" {
+                    if let version = attributes("Version"), version != "1.0" {
                         throw SeedImportError(.notPSKC, "PSKC version \(version) is not supported (1.0 is)")
                     }
                     seenRoot = true
                 }
-                try walker.start(name, attribute: reader.attribute)
-                if empty { try walker.end(name, progress: progress) }
+                try walker.start(name) { attributes($0) }
             case .end(let name):
                 try walker.end(name, progress: progress)
             case .text(let text):
-                try walker.text(text, line: reader.line)
+                try walker.text(text, line: parser.line)
             }
         }
         guard seenRoot else { throw SeedImportError(.malformedXML, "the file holds no XML element") }
