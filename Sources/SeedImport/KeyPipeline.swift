@@ -2,13 +2,15 @@ import Dispatch
 import Foundation
 
 /// Work on the keys of a seed file that runs on the other cores while the parser reads on: items
-/// are collected into chunks as they are read, each full chunk is handed to a concurrent queue, and
+/// are collected into chunks as they are read, each full chunk is handed to a worker queue, and
 /// ``finish()`` returns every result in the order the items were added.
 ///
 /// `work` is called from several threads at once, so it must only read shared state. With one core
 /// the work runs inline, chunk by chunk.
 final class KeyPipeline<Item, Output>: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "seed-import.keys", attributes: .concurrent)
+    /// One serial queue per core but the reader's: the reader is the critical path, so it keeps a
+    /// core to itself.
+    private let queues: [DispatchQueue]
     private let group = DispatchGroup()
     private let lock = NSLock()
     private let chunkSize: Int
@@ -24,7 +26,9 @@ final class KeyPipeline<Item, Output>: @unchecked Sendable {
     init(chunkSize: Int = 256, work: @escaping ([Item]) -> [Output]) {
         self.chunkSize = chunkSize
         self.work = work
-        concurrent = ProcessInfo.processInfo.activeProcessorCount > 1
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        concurrent = cores > 1
+        queues = (0..<max(1, cores - 1)).map { DispatchQueue(label: "seed-import.keys.\($0)") }
         pending.reserveCapacity(chunkSize)
     }
 
@@ -55,7 +59,7 @@ final class KeyPipeline<Item, Output>: @unchecked Sendable {
         }
         group.enter()
         let items = Handover(batch)
-        queue.async {
+        queues[index % queues.count].async {
             let output = self.work(items.value)
             self.lock.withLock { self.results[index] = output }
             self.group.leave()
