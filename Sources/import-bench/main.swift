@@ -1,7 +1,9 @@
 // Seed-file import benchmark: writes a PSKC file of N key packages (AES-128-CBC under a pre-shared
 // key, HMAC-SHA1 ValueMACs under an encrypted MAC key), then imports it into a fresh SQLite store
 // through MFAService.importSeeds (decrypt + MAC + checks + seal + one-transaction insert + audit),
-// several times, and prints the medians. Usage: import-bench [--keys N] [--runs R] [--json]
+// several times, and prints the medians. The reference, python-pskc (Debian python3-pskc), reads and
+// decrypts the first --reference-keys keys of the same file in the same run (it is far slower, so on
+// a slice); 0 skips it. Usage: import-bench [--keys N] [--runs R] [--reference-keys M] [--json]
 import Foundation
 import MFA
 import MFAStoreSQLite
@@ -15,6 +17,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 let keys = option("--keys", 100_000)
 let runs = option("--runs", 5)
+let referenceKeys = min(option("--reference-keys", 10_000), keys)
 let json = arguments.contains("--json")
 
 func seconds(_ duration: Duration) -> Double {
@@ -90,10 +93,61 @@ for run in 0..<runs {
     }
 }
 
+/// python-pskc reading the first `count` packages of the same file and decrypting every secret (MACs
+/// checked): its keys/s, or nil when it is not installed or fails.
+@MainActor func referenceKeysPerSecond(_ count: Int) -> Double? {
+    guard count > 0 else { return nil }
+    var slice = writer.header()
+    let text = String(decoding: file, as: UTF8.self)
+    var packages = 0
+    var rest = text[...]
+    while packages < count, let end = rest.range(of: "</pskc:KeyPackage>\n") {
+        if let start = rest.range(of: "<pskc:KeyPackage>") { slice += rest[start.lowerBound..<end.upperBound] }
+        rest = rest[end.upperBound...]
+        packages += 1
+    }
+    slice += writer.footer()
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("import-bench-reference-\(UUID().uuidString).xml").path
+    guard FileManager.default.createFile(atPath: path, contents: Data(slice.utf8)) else { return nil }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let script = """
+        import sys, time
+        from pskc import PSKC
+        start = time.monotonic()
+        container = PSKC(sys.argv[1])
+        container.encryption.key = bytes.fromhex(sys.argv[2])
+        count = sum(1 for key in container.keys if key.secret)
+        print(count, time.monotonic() - start)
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = ["-c", script, path, Hex.encode(psk)]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return nil }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let fields = String(decoding: data, as: UTF8.self).split(separator: " ")
+    guard process.terminationStatus == 0, fields.count == 2, Int(fields[0]) == packages,
+        let elapsed = Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)), elapsed > 0
+    else { return nil }
+    return Double(packages) / elapsed
+}
+
 let mb = Double(file.count) / 1_048_576
+let reference = referenceKeysPerSecond(referenceKeys)
+let ours = Double(keys) / median(total)
+let oursParse = Double(keys) / median(parse)
 if json {
-    print(#"{"keys": \#(keys), "fileMB": \#(String(format: "%.1f", mb)), "runs": \#(runs), "medianParseSeconds": \#(String(format: "%.3f", median(parse))), "medianImportSeconds": \#(String(format: "%.3f", median(total))), "keysPerSecond": \#(Int(Double(keys) / median(total)))}"#)
+    let referenceField = reference.map { String(format: "%.0f", $0) } ?? "null"
+    print(#"{"keys": \#(keys), "fileMB": \#(String(format: "%.1f", mb)), "runs": \#(runs), "medianParseSeconds": \#(String(format: "%.3f", median(parse))), "medianImportSeconds": \#(String(format: "%.3f", median(total))), "keysPerSecond": \#(Int(ours)), "referenceKeysPerSecond": \#(referenceField), "referenceKeys": \#(referenceKeys)}"#)
 } else {
     print(String(format: "%d key packages, %.1f MB (PSK AES-128-CBC, HMAC-SHA1 MACs), %d runs", keys, mb, runs))
-    print(String(format: "median parse+decrypt+MAC: %.2f s; median full import into SQLite: %.2f s (%.0f keys/s)", median(parse), median(total), Double(keys) / median(total)))
+    print(String(format: "median parse+decrypt+MAC: %.2f s; median full import into SQLite: %.2f s (%.0f keys/s)", median(parse), median(total), ours))
+    if let reference {
+        print(String(format: "reference python-pskc (read + MAC + decrypt, first %d keys): %.0f keys/s; ours: parse+decrypt+MAC %.1fx, full import %.1fx", referenceKeys, reference, oursParse / reference, ours / reference))
+    } else if referenceKeys > 0 {
+        print("reference python-pskc: not measured (install python3-pskc)")
+    }
 }
