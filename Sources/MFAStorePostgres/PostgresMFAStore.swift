@@ -261,7 +261,25 @@ public final class PostgresMFAStore: MFAStore {
     }
 
     public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
-        try await rows("SELECT * FROM devices WHERE owner = \(owner) ORDER BY serial")
+        // Every sign-in reads this: prepared once per connection (no parse, plan or row description
+        // per request).
+        try await guarded { try await self.client.execute(DevicesOfOwner(owner: owner), logger: self.logger).reduce(into: []) { $0.append($1) } }
+    }
+
+    /// `devices(owner:)` as a prepared statement.
+    struct DevicesOfOwner: PostgresPreparedStatement {
+        static let name = "mfa_devices_of_owner"
+        static let sql = "SELECT * FROM devices WHERE owner = $1 ORDER BY serial"
+        typealias Row = DeviceRecord
+        let owner: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(owner)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
     }
 
     public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
