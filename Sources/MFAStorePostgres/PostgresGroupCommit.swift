@@ -134,39 +134,13 @@ final class PostgresGroupCommit: Sendable {
                 }
             }
             if !accepts.isEmpty {
-                let changed = try await c.query("""
-                    UPDATE devices d SET watermark = a.step, counter = a.counter, drift_steps = a.drift, drift_history = a.history,
-                        last_used_at = a.now, failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = d.revision + 1
-                    FROM unnest(\(accepts.map(\.a.serial))::TEXT[], \(accepts.map(\.a.step))::BIGINT[], \(accepts.map(\.a.counter))::BIGINT[],
-                                \(accepts.map(\.a.driftSteps))::BIGINT[], \(accepts.map { PostgresMFAStore.history($0.a.driftHistory) })::TEXT[],
-                                \(accepts.map(\.a.now))::BIGINT[]) AS a(serial, step, counter, drift, history, now)
-                    WHERE d.serial = a.serial AND d.watermark < a.step
-                        AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= a.now))
-                    RETURNING d.serial
-                    """, logger: logger).collect().map { try $0.makeRandomAccess()["serial"].decode(String.self) }
-                let accepted = Set(changed)
+                let accepted = Set(try await c.execute(PostgresMFAStore.AcceptBatch(accepts: accepts.map(\.a)), logger: logger).all())
                 for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
             }
             if !failures.isEmpty {
-                let threshold = Int64(policy.lockoutThreshold)
                 let rows = failures.flatMap { f in f.serials.map { ($0, f.now) } }
-                let locked = Set(try await c.query("""
-                    UPDATE devices d SET
-                        failure_count = d.failure_count + 1,
-                        state = CASE WHEN d.failure_count + 1 >= \(threshold) THEN 'locked' ELSE d.state END,
-                        lockouts = CASE WHEN d.failure_count + 1 >= \(threshold) THEN d.lockouts + 1 ELSE d.lockouts END,
-                        locked_until = CASE WHEN d.failure_count + 1 >= \(threshold)
-                            THEN f.now + LEAST(\(policy.baseLockSeconds)::BIGINT << LEAST(d.lockouts, 20)::INT, \(policy.maximumLockSeconds))
-                            ELSE d.locked_until END,
-                        revision = d.revision + 1
-                    FROM unnest(\(rows.map(\.0))::TEXT[], \(rows.map(\.1))::BIGINT[]) AS f(serial, now)
-                    WHERE d.serial = f.serial
-                        AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
-                    RETURNING d.serial, d.state
-                    """, logger: logger).collect().compactMap { row -> String? in
-                        let r = row.makeRandomAccess()
-                        return try r["state"].decode(String.self) == "locked" ? try r["serial"].decode(String.self) : nil
-                    })
+                let statement = PostgresMFAStore.FailureBatch(policy: policy, serials: rows.map(\.0), nows: rows.map(\.1))
+                let locked = Set(try await c.execute(statement, logger: logger).all().filter { $0.state == "locked" }.map(\.serial))
                 // In the order each caller gave, like one statement per device.
                 for f in failures { outcomes[f.index] = .failed(locked: f.serials.filter(locked.contains)) }
             }

@@ -263,23 +263,7 @@ public final class PostgresMFAStore: MFAStore {
     public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
         // Every sign-in reads this: prepared once per connection (no parse, plan or row description
         // per request).
-        try await guarded { try await self.client.execute(DevicesOfOwner(owner: owner), logger: self.logger).reduce(into: []) { $0.append($1) } }
-    }
-
-    /// `devices(owner:)` as a prepared statement.
-    struct DevicesOfOwner: PostgresPreparedStatement {
-        static let name = "mfa_devices_of_owner"
-        static let sql = "SELECT * FROM devices WHERE owner = $1 ORDER BY serial"
-        typealias Row = DeviceRecord
-        let owner: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(owner)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
+        try await guarded { try await self.client.execute(DevicesOfOwner(owner: owner), logger: self.logger).all() }
     }
 
     public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
@@ -458,11 +442,8 @@ public final class PostgresMFAStore: MFAStore {
     /// entries (PostgreSQL's 65 535 bind parameters), one checkpoint.
     static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger) async throws {
         guard !drafts.isEmpty else { return }
-        _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-audit'))", logger: logger).collect()
-        var head = try await c.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger).collect().first.map { row in
-            let r = row.makeRandomAccess()
-            return (sequence: try r["seq"].decode(Int64.self), hash: bytes(try r["hash"].decode(ByteBuffer.self)))
-        }
+        _ = try await c.execute(AuditLock(), logger: logger).all()
+        var head = try await c.execute(AuditHead(), logger: logger).all().first
         var entries: [AuditEntry] = []
         entries.reserveCapacity(drafts.count)
         for draft in drafts {
@@ -474,31 +455,9 @@ public final class PostgresMFAStore: MFAStore {
         while start < entries.count {
             let chunk = entries[start..<min(entries.count, start + 2_000)]
             start += chunk.count
-            var binds = PostgresBindings(capacity: chunk.count * 10)
-            var rows: [String] = []
-            for (n, entry) in chunk.enumerated() {
-                let d = entry.draft
-                try binds.append(entry.sequence)
-                try binds.append(d.time)
-                try binds.append(d.actor)
-                try binds.append(d.action)
-                try binds.append(d.user)
-                try binds.append(d.serial)
-                try binds.append(d.result)
-                try binds.append(d.detail)
-                try binds.append(ByteBuffer(bytes: entry.previousHash))
-                try binds.append(ByteBuffer(bytes: entry.hash))
-                rows.append("(" + (1...10).map { "$\(n * 10 + $0)" }.joined(separator: ",") + ")")
-            }
-            let sql = "INSERT INTO audit (seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash) VALUES " + rows.joined(separator: ",")
-            _ = try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+            _ = try await c.execute(AuditInsert(entries: chunk), logger: logger).all()
         }
-        let entry = entries[entries.count - 1]
-        let checkpoint = chain.checkpoint(for: entry)
-        _ = try await c.query("""
-            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, \(checkpoint.sequence), \(ByteBuffer(bytes: checkpoint.hash)), \(ByteBuffer(bytes: checkpoint.mac)))
-            ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
-            """, logger: logger).collect()
+        _ = try await c.execute(AuditCheckpointUpsert(checkpoint: chain.checkpoint(for: entries[entries.count - 1])), logger: logger).all()
     }
 
     func checkLimit(_ c: PostgresConnection, owner: String, excluding serial: String, maximum: Int) async throws {

@@ -1,0 +1,172 @@
+import MFA
+import NIOCore
+import PostgresNIO
+
+// The statements of the sign-in path, prepared once per connection: no parse, plan or row
+// description per request or per batch. Each has a fixed text; batches bind arrays (`unnest`).
+
+extension PostgresMFAStore {
+    /// The devices of one user (every sign-in reads this).
+    struct DevicesOfOwner: PostgresPreparedStatement {
+        static let name = "mfa_devices_of_owner"
+        static let sql = "SELECT * FROM devices WHERE owner = $1 ORDER BY serial"
+        typealias Row = DeviceRecord
+        let owner: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(owner)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
+    }
+
+    /// Accepts of distinct devices: each a compare-and-set on the replay watermark. Returns the
+    /// serials that took.
+    struct AcceptBatch: PostgresPreparedStatement {
+        static let name = "mfa_accept_batch"
+        static let sql = """
+            UPDATE devices d SET watermark = a.step, counter = a.counter, drift_steps = a.drift, drift_history = a.history,
+                last_used_at = a.now, failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = d.revision + 1
+            FROM unnest($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[]) AS a(serial, step, counter, drift, history, now)
+            WHERE d.serial = a.serial AND d.watermark < a.step
+                AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= a.now))
+            RETURNING d.serial
+            """
+        typealias Row = String
+        let accepts: [Acceptance]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            bindings.append(accepts.map(\.serial))
+            bindings.append(accepts.map(\.step))
+            bindings.append(accepts.map(\.counter))
+            bindings.append(accepts.map(\.driftSteps))
+            bindings.append(accepts.map { PostgresMFAStore.history($0.driftHistory) })
+            bindings.append(accepts.map(\.now))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+    }
+
+    /// Failures of distinct devices under one policy: each counts one failure and locks at the
+    /// threshold, with a delay doubling per lockout. Returns each changed serial and its new state.
+    struct FailureBatch: PostgresPreparedStatement {
+        static let name = "mfa_failure_batch"
+        static let sql = """
+            UPDATE devices d SET
+                failure_count = d.failure_count + 1,
+                state = CASE WHEN d.failure_count + 1 >= $1 THEN 'locked' ELSE d.state END,
+                lockouts = CASE WHEN d.failure_count + 1 >= $1 THEN d.lockouts + 1 ELSE d.lockouts END,
+                locked_until = CASE WHEN d.failure_count + 1 >= $1
+                    THEN f.now + LEAST($2::BIGINT << LEAST(d.lockouts, 20)::INT, $3::BIGINT)
+                    ELSE d.locked_until END,
+                revision = d.revision + 1
+            FROM unnest($4::TEXT[], $5::BIGINT[]) AS f(serial, now)
+            WHERE d.serial = f.serial
+                AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
+            RETURNING d.serial, d.state
+            """
+        typealias Row = (serial: String, state: String)
+        let policy: Policy
+        let serials: [String]
+        let nows: [Int64]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(Int64(policy.lockoutThreshold))
+            bindings.append(policy.baseLockSeconds)
+            bindings.append(policy.maximumLockSeconds)
+            bindings.append(serials)
+            bindings.append(nows)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> (serial: String, state: String) { try row.decode((String, String).self) }
+    }
+
+    /// The audit chain's lock for this schema, held to the end of the transaction.
+    struct AuditLock: PostgresPreparedStatement {
+        static let name = "mfa_audit_lock"
+        static let sql = "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-audit'))) AS locked"
+        typealias Row = Int32
+        func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
+    }
+
+    /// The chain's head: the last entry's sequence number and hash.
+    struct AuditHead: PostgresPreparedStatement {
+        static let name = "mfa_audit_head"
+        static let sql = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+        typealias Row = (sequence: Int64, hash: [UInt8])
+        func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws -> (sequence: Int64, hash: [UInt8]) {
+            let (sequence, hash) = try row.decode((Int64, ByteBuffer).self)
+            return (sequence, PostgresMFAStore.bytes(hash))
+        }
+    }
+
+    /// Audit entries, in order, in one statement. Arrays cannot hold NULLs here, so the nullable user
+    /// and serial come with flags.
+    struct AuditInsert: PostgresPreparedStatement {
+        static let name = "mfa_audit_insert"
+        static let sql = """
+            INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
+            SELECT seq, time, actor, action, CASE WHEN has_user THEN "user" END, CASE WHEN has_serial THEN serial END, result, detail, prev_hash, hash
+            FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BOOLEAN[], $7::TEXT[], $8::BOOLEAN[],
+                        $9::TEXT[], $10::TEXT[], $11::BYTEA[], $12::BYTEA[])
+                AS e(seq, time, actor, action, "user", has_user, serial, has_serial, result, detail, prev_hash, hash)
+            """
+        typealias Row = Int32
+        let entries: ArraySlice<AuditEntry>
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 12)
+            bindings.append(entries.map(\.sequence))
+            bindings.append(entries.map(\.draft.time))
+            bindings.append(entries.map(\.draft.actor))
+            bindings.append(entries.map(\.draft.action))
+            bindings.append(entries.map { $0.draft.user ?? "" })
+            bindings.append(entries.map { $0.draft.user != nil })
+            bindings.append(entries.map { $0.draft.serial ?? "" })
+            bindings.append(entries.map { $0.draft.serial != nil })
+            bindings.append(entries.map(\.draft.result))
+            bindings.append(entries.map(\.draft.detail))
+            bindings.append(entries.map { ByteBuffer(bytes: $0.previousHash) })
+            bindings.append(entries.map { ByteBuffer(bytes: $0.hash) })
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
+    }
+
+    /// The signed checkpoint of the chain's head.
+    struct AuditCheckpointUpsert: PostgresPreparedStatement {
+        static let name = "mfa_audit_checkpoint"
+        static let sql = """
+            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, $1, $2, $3)
+            ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
+            """
+        typealias Row = Int32
+        let checkpoint: AuditCheckpoint
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(checkpoint.sequence)
+            bindings.append(ByteBuffer(bytes: checkpoint.hash))
+            bindings.append(ByteBuffer(bytes: checkpoint.mac))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
+    }
+}
+
+extension AsyncSequence {
+    /// Every element, in order (a prepared statement's decoded rows).
+    func all() async throws -> [Element] {
+        try await reduce(into: []) { $0.append($1) }
+    }
+}
