@@ -116,7 +116,12 @@ final class XMLEventParser {
     private func intern(_ pointer: UnsafePointer<xmlChar>?) -> String? {
         guard let pointer else { return nil }
         // Checked, not trusted: should a pointer ever be reused for another string, it is re-read.
-        if let known = interned[pointer], known.utf8.elementsEqual(UnsafeBufferPointer(start: pointer, count: strlen(pointer))) { return known }
+        if let known = interned[pointer] {
+            let length = strlen(pointer)
+            if known.utf8.count == length, known.utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, pointer, length) == 0 }) == true {
+                return known
+            }
+        }
         let name = String(cString: pointer)
         // A hostile file could hold endless distinct names: stop remembering, keep working.
         if interned.count < 1024 { interned[pointer] = name }
