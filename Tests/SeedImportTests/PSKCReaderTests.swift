@@ -183,3 +183,18 @@ struct ManyKeysPSKCTests {
         #expect(throws: SeedImportError(.keyRequired, "")) { try SeedFileReader.read(bytes, format: .pskc) }
     }
 }
+
+@Suite("PSKC: text as XML writes it")
+struct XMLTextPSKCTests {
+    @Test("character references, predefined entities and CDATA are read as the text they stand for")
+    func references() throws {
+        let text = RFC6030.plaintext
+            .replacingOccurrences(of: "<SerialNo>987654321</SerialNo>", with: "<SerialNo>9876&#x35;4321</SerialNo>")
+            .replacingOccurrences(of: "<Manufacturer>Manufacturer</Manufacturer>", with: "<Manufacturer>A&amp;B &#65;&lt;</Manufacturer>")
+            .replacingOccurrences(of: "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=", with: "<![CDATA[MTIzNDU2Nzg5MDEy]]>MzQ1Njc4OTA=")
+        #expect(text.contains("9876&#x35;4321") && text.contains("A&amp;B") && text.contains("<![CDATA[MTIz"))
+        let entry = try #require(try read(text).entries.first)
+        #expect(entry.serial == "987654321" && entry.manufacturer == "A&B A<")
+        #expect(entry.problem == nil && entry.secret?.hexEncodedString() == rfcSeedHex)
+    }
+}
