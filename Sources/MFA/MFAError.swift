@@ -1,12 +1,13 @@
+import OTP
+
 /// A typed error of the MFA service and its stores.
 ///
 /// Verification rejections are deliberately *not* errors with reasons: ``MFAService/verify(user:code:)``
 /// answers `.rejected` for every kind of failure, and the reason goes to the audit log only.
-public struct MFAError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct MFAError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         public static let noSuchUser = Code(rawValue: "no-such-user")
         public static let noSuchDevice = Code(rawValue: "no-such-device")
@@ -46,8 +47,4 @@ public struct MFAError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -4,12 +4,11 @@
 /// (new codes are new static members) and equality compares codes only, so
 /// `error == OTPError(.invalidBase32)` matches whatever the message says.
 /// Messages never contain secret material.
-public struct OTPError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct OTPError: CodedError {
     /// What went wrong, as a stable, machine-readable identifier.
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// A Base32 string (RFC 4648) that cannot be decoded.
         public static let invalidBase32 = Code(rawValue: "invalid-base32")
@@ -64,8 +63,4 @@ public struct OTPError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { message }
-
-    public static func == (lhs: OTPError, rhs: OTPError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

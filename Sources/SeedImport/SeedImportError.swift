@@ -1,13 +1,14 @@
+import OTP
+
 /// A typed error about a seed file as a whole (the file cannot be read, is hostile, or cannot be
 /// decrypted). Problems of single keys are ``SeedIssue``s in the per-key report instead.
 ///
 /// Equality compares codes only; messages name the offending input but never secret material
 /// (no seeds, no transport keys, no passwords).
-public struct SeedImportError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct SeedImportError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// Not well-formed XML (truncated, garbage, bad encoding).
         public static let malformedXML = Code(rawValue: "malformed-xml")
@@ -40,10 +41,6 @@ public struct SeedImportError: Error, Sendable, Hashable, CustomStringConvertibl
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 /// Why one key of a seed file is rejected, or what is worth a warning about it.

@@ -1,9 +1,10 @@
+import OTP
+
 /// An error from the YKOATH applet, from its status words or its answers.
-public struct OATHError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct OATHError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// The card does not have the OATH applet (SELECT answered 6A82).
         public static let appletNotFound = Code(rawValue: "applet-not-found")
@@ -41,8 +42,4 @@ public struct OATHError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
         self.status = status
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

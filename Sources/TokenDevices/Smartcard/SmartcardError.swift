@@ -1,12 +1,13 @@
+import OTP
+
 /// A malformed APDU, response or TLV structure: from a card, a reader, or a host.
 ///
 /// Typed like the other errors of the project: an extensible ``Code`` and a message that names what
 /// is wrong (offsets, tags, lengths), never key material.
-public struct SmartcardError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct SmartcardError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// A command APDU that cannot be encoded or parsed.
         public static let malformedCommand = Code(rawValue: "malformed-command")
@@ -27,8 +28,4 @@ public struct SmartcardError: Error, Sendable, Hashable, CustomStringConvertible
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,12 +1,13 @@
+import OTP
+
 /// An error of the virtual tokens: their state files and their connection to a virtual reader.
 ///
 /// Same shape as the project's other errors: an extensible ``Code`` (equality compares codes only) and
 /// a message that names the file, address or field at fault, never key material.
-public struct VirtualTokenError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct VirtualTokenError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// A state file that cannot be read or written.
         public static let stateFileIO = Code(rawValue: "state-file-io")
@@ -25,8 +26,4 @@ public struct VirtualTokenError: Error, Sendable, Hashable, CustomStringConverti
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,11 +1,12 @@
+import OTP
+
 /// An error from the YubiKey OTP HID interface or typed-OTP capture (Yubico OTP decoding is in `OTP`:
 /// ``OTP/YubicoOTP``, with `OTPError`).
 /// Equality is on the code; the message names what went wrong but never key material.
-public struct YubiOTPError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct YubiOTPError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// The USB transfer itself failed (see ``YubiOTPError/usb``).
         public static let usb = Code(rawValue: "usb")
@@ -45,8 +46,4 @@ public struct YubiOTPError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ error: USBError) {
         self.init(.usb, error.description, usb: error)
     }
-
-    public var description: String { message }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
