@@ -219,7 +219,10 @@ public struct MFAService: Sendable {
             try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "malformed-user"))
             return .rejected
         }
-        return try await verify(among: try await store.devices(owner: user), user: user, code: code, now: now, actor: actor)
+        let outcome = try await store.signIn(owner: user) { devices throws(MFAError) in
+            try self.decide(devices, user: user, code: code, now: now, actor: actor)
+        }
+        return try await settle(outcome, user: user, now: now)
     }
 
     /// ``verify(user:code:actor:)`` with an idempotency key: a retry with the same key and the same
@@ -266,6 +269,25 @@ public struct MFAService: Sendable {
     }
 
     private func verify(among candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) async throws(MFAError) -> VerifyResult {
+        try await settle(try await store.commit(try decide(candidates, user: user, code: code, now: now, actor: actor)), user: user, now: now)
+    }
+
+    /// Logs the locks a rejection caused and turns the outcome into the caller's verdict.
+    private func settle(_ outcome: SignInOutcome, user: String, now: Int64) async throws(MFAError) -> VerifyResult {
+        switch outcome {
+        case .accepted(let serial):
+            return .accepted(serial: serial)
+        case .rejected(let locked):
+            for serial in locked {
+                observer?(.deviceLocked(serial: serial))
+                try await store.appendAudit(AuditDraft(time: now, actor: "system", action: "device.lock", user: user, serial: serial, result: "locked", detail: "threshold \(policy.lockoutThreshold)"))
+            }
+            return .rejected
+        }
+    }
+
+    /// The sign-in decision for `code` against `candidates` (pure: the store commits it).
+    private func decide(_ candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) throws(MFAError) -> SignInDecision {
         let devices = candidates.filter { usable($0, now: now) }
         var winner: (device: DeviceRecord, match: CodeMatch)?
         var replayOf: String?
@@ -279,19 +301,12 @@ public struct MFAService: Sendable {
         if winner == nil, let serial = replayOf {
             // A code that was right but is used up: not a guess, so no failure is counted (a replayed
             // or duplicated code must not lock the user out); the same answer as any rejection.
-            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
-            return .rejected
+            return .reject(audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
         }
         guard let (device, match) = winner else {
             let reason = devices.isEmpty ? "no-usable-device" : "invalid-code"
-            let locked = try await store.recordFailure(
-                serials: devices.map(\.serial), policy: policy, now: now,
-                audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
-            for serial in locked {
-                observer?(.deviceLocked(serial: serial))
-                try await store.appendAudit(AuditDraft(time: now, actor: "system", action: "device.lock", user: user, serial: serial, result: "locked", detail: "threshold \(policy.lockoutThreshold)"))
-            }
-            return .rejected
+            return .fail(serials: devices.map(\.serial), policy: policy, now: now,
+                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
         }
         let step = match.step
         var acceptance = Acceptance(serial: device.serial, step: step, now: now, counter: device.counter, driftSteps: device.driftSteps, driftHistory: device.driftHistory)
@@ -304,11 +319,7 @@ public struct MFAService: Sendable {
             acceptance.driftHistory = Array((device.driftHistory + [observed]).suffix(policy.driftHistoryLength))
             acceptance.driftSteps = Self.median(acceptance.driftHistory)
         }
-        let accepted = try await store.accept(
-            acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: match.detail))
-        if accepted { return .accepted(serial: device.serial) }
-        try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "rejected", detail: "replay"))
-        return .rejected
+        return .accept(acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: match.detail))
     }
 
     /// Where `code` falls for device `serial`, read-only: searches the sync window around now
@@ -495,15 +506,15 @@ public struct MFAService: Sendable {
     /// and wrong codes): HOTP/TOTP window checks, or Yubico OTP decryption.
     private func codeCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
         if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
-        let honoured = try windowCheck(device, code: code, now: now, honourWatermark: true)
-        let ignoring = try windowCheck(device, code: code, now: now, honourWatermark: false)
+        let secret = try vault.open(device.sealedSecret, serial: device.serial)
+        let honoured = try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: true)
+        let ignoring = try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: false)
         func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
         return (convert(honoured), convert(ignoring))
     }
 
-    private func windowCheck(_ device: DeviceRecord, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
+    private func windowCheck(_ device: DeviceRecord, secret: OTPSecret, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
         let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
-        let secret = try vault.open(device.sealedSecret, serial: device.serial)
         // A malformed code is checked like a wrong one (same work), then rejected.
         let parsed = try? OTPCode(parsing: code, digits: device.digits)
         let candidate = parsed ?? (try! OTPCode(value: 0, digits: device.digits))

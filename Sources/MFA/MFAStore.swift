@@ -91,6 +91,14 @@ public protocol MFAStore: Sendable {
     /// Returns the serials locked by this call.
     func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String]
 
+    /// A sign-in in one step: `decide` judges `owner`'s current devices (ordered by serial) and its
+    /// decision is committed as ``accept(_:audit:)``, ``recordFailure(serials:policy:now:audit:)`` or
+    /// ``appendAudit(_:)`` would. An acceptance never lands twice, whatever the staleness of the read:
+    /// if the watermark moved first it is logged as a replay and rejected. The default implementation
+    /// (in `SignIn.swift`) reads, decides and commits in three steps.
+    func signIn(owner: String, _ decide: @escaping @Sendable ([DeviceRecord]) throws(MFAError) -> SignInDecision)
+        async throws(MFAError) -> SignInOutcome
+
     /// Appends an audit entry on its own (events without a state change).
     func appendAudit(_ draft: AuditDraft) async throws(MFAError)
 

@@ -16,10 +16,15 @@ final class GroupCommit: Sendable {
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
 
+    /// Runs first in every transaction, before its jobs (the writer's cache checks for foreign commits).
+    typealias Begin = @Sendable (Database) throws -> Void
+    /// Runs when a job or a whole transaction fails (the writer's cache forgets what it may have wrong).
+    typealias Failed = @Sendable () -> Void
+
     private let queue: BatchQueue<Job>
 
-    init(pool: DatabasePool, maximumBatch: Int = 512) {
-        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool) }
+    init(pool: DatabasePool, maximumBatch: Int = 512, begin: @escaping Begin = { _ in }, failed: @escaping Failed = {}) {
+        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool, begin: begin, failed: failed) }
     }
 
     /// Runs `body` in a write transaction shared with other concurrent jobs; returns after the commit.
@@ -32,25 +37,37 @@ final class GroupCommit: Sendable {
     }
 
     /// One transaction for `jobs`, each in its own savepoint; answers them after the commit.
-    private static func commit(_ jobs: [Job], pool: DatabasePool) async {
+    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: Begin, failed: Failed) async {
         do {
             let bodies = jobs.map(\.body)
             let results = try await pool.write { db -> [Result<any Sendable, any Error>] in
-                bodies.map { body in
-                    Result {
-                        var value: (any Sendable)?
-                        try db.inSavepoint {
-                            value = try body(db)
-                            return .commit
-                        }
-                        return value!
-                    }
+                try begin(db)
+                return bodies.map { body in
+                    let result = Result { try savepoint(db) { try body(db) } }
+                    if case .failure = result { failed() }
+                    return result
                 }
             }
             for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
         } catch {
             // The transaction itself failed (could not begin or commit): nothing in it is durable.
+            failed()
             for job in jobs { job.continuation.resume(throwing: error) }
+        }
+    }
+
+    /// `body` inside a savepoint: released when it returns, rolled back when it throws. The three
+    /// statements come from the connection's cache (GRDB's `inSavepoint` compiles them every time).
+    private static func savepoint(_ db: Database, _ body: () throws -> any Sendable) throws -> any Sendable {
+        try db.cachedStatement(sql: "SAVEPOINT job").execute()
+        do {
+            let value = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
+            return value
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT job").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
+            throw error
         }
     }
 }

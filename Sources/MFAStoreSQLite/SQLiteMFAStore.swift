@@ -11,6 +11,8 @@ public final class SQLiteMFAStore: MFAStore {
     let pool: DatabasePool
     let chain: AuditChain
     let commits: GroupCommit
+    /// The writer's view of the devices, for sign-ins decided inside its transactions.
+    let cache: WriterCache
 
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
     public init(path: String, chain: AuditChain) throws(MFAError) {
@@ -27,7 +29,12 @@ public final class SQLiteMFAStore: MFAStore {
         } catch {
             throw MFAError(.storeUnavailable, "cannot open the SQLite database \(path): \(error)")
         }
-        commits = GroupCommit(pool: pool)
+        let cache = WriterCache()
+        self.cache = cache
+        commits = GroupCommit(
+            pool: pool,
+            begin: { db in cache.check(dataVersion: try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0) },
+            failed: { cache.forgetAll() })
         self.chain = chain
     }
 
@@ -238,13 +245,7 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func accept(_ a: Acceptance, audit: AuditDraft) async throws(MFAError) -> Bool {
         try await write { db in
-            try db.run(sql: """
-                UPDATE devices SET watermark = ?, counter = ?, drift_steps = ?, drift_history = ?, last_used_at = ?,
-                    failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = revision + 1
-                WHERE serial = ? AND watermark < ?
-                    AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
-                """, arguments: [a.step, a.counter, a.driftSteps, Self.history(a.driftHistory), a.now, a.serial, a.step, a.now])
-            guard db.changesCount == 1 else { return false }
+            guard try Self.accept(a, db) else { return false }
             try self.append(db, audit)
             return true
         }
@@ -252,31 +253,113 @@ public final class SQLiteMFAStore: MFAStore {
 
     public func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String] {
         try await write { db in
-            var locked: [String] = []
-            for serial in serials {
-                // One atomic conditional update per device: concurrent failures from any number of
-                // processes are each counted once, and the device locks exactly at the threshold.
-                let rows = try db.rows(sql: """
-                    UPDATE devices SET
-                        failure_count = failure_count + 1,
-                        state = CASE WHEN failure_count + 1 >= ? THEN 'locked' ELSE state END,
-                        lockouts = CASE WHEN failure_count + 1 >= ? THEN lockouts + 1 ELSE lockouts END,
-                        locked_until = CASE WHEN failure_count + 1 >= ?
-                            THEN ? + min(? << min(lockouts, 20), ?) ELSE locked_until END,
-                        revision = revision + 1
-                    WHERE serial = ? AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
-                    RETURNING state
-                    """, arguments: [policy.lockoutThreshold, policy.lockoutThreshold, policy.lockoutThreshold, now,
-                                     policy.baseLockSeconds, policy.maximumLockSeconds, serial, now])
-                if let state = rows.first?["state"] as String?, state == "locked" { locked.append(serial) }
-            }
+            let locked = try serials.filter { serial in try Self.fail(serial, policy: policy, now: now, db)?.state == .locked }
             try self.append(db, audit)
             return locked
         }
     }
 
+    /// Decides and commits inside one of the writer's group-commit transactions, on the writer's
+    /// cached view of the owner's devices: no read of its own, and no other write in between.
+    public func signIn(owner: String, _ decide: @escaping @Sendable ([DeviceRecord]) throws(MFAError) -> SignInDecision)
+        async throws(MFAError) -> SignInOutcome
+    {
+        try await guarded { try await self.commits.write { db in try self.signIn(db, owner: owner, decide) } }
+    }
+
+    private func signIn(_ db: Database, owner: String, _ decide: ([DeviceRecord]) throws(MFAError) -> SignInDecision) throws -> SignInOutcome {
+        let devices: [DeviceRecord]
+        if let known = cache.devices(owner: owner) {
+            devices = known
+        } else {
+            devices = try db.rows(sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record)
+            cache.remember(devices, owner: owner)
+        }
+        switch try decide(devices) {
+        case .accept(let a, let audit):
+            // The cache is exact, so this cannot lose; the compare-and-set stays as the guarantee.
+            guard try Self.accept(a, db) else {
+                cache.forget(owner: owner)
+                try append(db, audit.replay(of: a.serial))
+                return .rejected(locked: [])
+            }
+            try append(db, audit)
+            cache.update(owner: owner, serial: a.serial) { $0.accept(a) }
+            return .accepted(serial: a.serial)
+        case .fail(let serials, let policy, let now, let audit):
+            var locked: [String] = []
+            for serial in serials {
+                guard let failure = try Self.fail(serial, policy: policy, now: now, db) else { continue }
+                cache.update(owner: owner, serial: serial) { failure.apply(to: &$0) }
+                if failure.state == .locked { locked.append(serial) }
+            }
+            try append(db, audit)
+            return .rejected(locked: locked)
+        case .reject(let audit):
+            try append(db, audit)
+            return .rejected(locked: [])
+        }
+    }
+
+    /// The acceptance `UPDATE … WHERE watermark < step` on a usable device; false for a replay.
+    static func accept(_ a: Acceptance, _ db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE devices SET watermark = ?, counter = ?, drift_steps = ?, drift_history = ?, last_used_at = ?,
+                failure_count = 0, lockouts = 0, locked_until = NULL, state = 'active', revision = revision + 1
+            WHERE serial = ? AND watermark < ?
+                AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
+            """)
+        return try RowBinder.run(statement, in: db) { row in
+            row.add(a.step)
+            row.add(a.counter)
+            row.add(a.driftSteps)
+            row.add(Self.history(a.driftHistory))
+            row.add(a.now)
+            row.add(a.serial)
+            row.add(a.step)
+            row.add(a.now)
+        } == 1
+    }
+
+    /// A device's failure columns after ``fail(_:policy:now:_:)``.
+    struct Failure {
+        var state: DeviceState
+        var failureCount: Int
+        var lockouts: Int
+        var lockedUntil: Int64?
+        var revision: Int64
+
+        func apply(to device: inout DeviceRecord) {
+            device.state = state
+            device.failureCount = failureCount
+            device.lockouts = lockouts
+            device.lockedUntil = lockedUntil
+            device.revision = revision
+        }
+    }
+
+    /// Counts one failure on `serial` if it is usable: one atomic conditional update, so concurrent
+    /// failures from any number of processes are each counted once and the device locks exactly at
+    /// the threshold. Nil when the device is not usable (or gone).
+    static func fail(_ serial: String, policy: Policy, now: Int64, _ db: Database) throws -> Failure? {
+        let row = try db.row(sql: """
+            UPDATE devices SET
+                failure_count = failure_count + 1,
+                state = CASE WHEN failure_count + 1 >= ? THEN 'locked' ELSE state END,
+                lockouts = CASE WHEN failure_count + 1 >= ? THEN lockouts + 1 ELSE lockouts END,
+                locked_until = CASE WHEN failure_count + 1 >= ?
+                    THEN ? + min(? << min(lockouts, 20), ?) ELSE locked_until END,
+                revision = revision + 1
+            WHERE serial = ? AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
+            RETURNING state, failure_count, lockouts, locked_until, revision
+            """, arguments: [policy.lockoutThreshold, policy.lockoutThreshold, policy.lockoutThreshold, now,
+                             policy.baseLockSeconds, policy.maximumLockSeconds, serial, now])
+        guard let row, let state = DeviceState(rawValue: row[0]) else { return nil }
+        return Failure(state: state, failureCount: row[1], lockouts: row[2], lockedUntil: row[3], revision: row[4])
+    }
+
     public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
-        try await write { db in try self.append(db, draft) }
+        try await write(keepsDevices: true) { db in try self.append(db, draft) }
     }
 
     public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
@@ -313,6 +396,7 @@ public final class SQLiteMFAStore: MFAStore {
                                    arguments: [Data(try reseal(device)), device.serial])
                 }
                 try self.append(db, audit, chain: newChain)
+                self.cache.forgetAll()
                 return devices.count
             }
             }
@@ -320,7 +404,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
-        try await write { db in
+        try await write(keepsDevices: true) { db in
             try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
                            arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
             try self.append(db, audit)
@@ -336,7 +420,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
-        try await write { db in
+        try await write(keepsDevices: true) { db in
             try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at, id])
             guard db.changesCount == 1 else { return false }
             try self.append(db, audit)
@@ -350,7 +434,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
-        try await write { db in
+        try await write(keepsDevices: true) { db in
             try db.run(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now - ttl])
             try db.run(sql: "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING",
                            arguments: [key, Data(requestHash), now])
@@ -363,7 +447,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        try await write { db in try db.run(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
+        try await write(keepsDevices: true) { db in try db.run(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
@@ -445,8 +529,15 @@ public final class SQLiteMFAStore: MFAStore {
         return d
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
-        try await guarded { try await self.commits.write(body) }
+    /// A group-commit job. Unless it `keepsDevices`, the writer's cache forgets every device after it.
+    private func write<T: Sendable>(keepsDevices: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
+        try await guarded {
+            try await self.commits.write { db in
+                let value = try body(db)
+                if !keepsDevices { self.cache.forgetAll() }
+                return value
+            }
+        }
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
