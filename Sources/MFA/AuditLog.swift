@@ -80,7 +80,12 @@ public struct AuditChain: Sendable {
 
     /// The checkpoint for `entry`.
     public func checkpoint(for entry: AuditEntry) -> AuditCheckpoint {
-        AuditCheckpoint(sequence: entry.sequence, hash: entry.hash, mac: mac(entry.sequence, entry.hash))
+        checkpoint(sequence: entry.sequence, hash: entry.hash)
+    }
+
+    /// The checkpoint for the entry `sequence` whose hash is `hash`.
+    public func checkpoint(sequence: Int64, hash: [UInt8]) -> AuditCheckpoint {
+        AuditCheckpoint(sequence: sequence, hash: hash, mac: mac(sequence, hash))
     }
 
     /// Verifies the whole chain, in sequence order, against the checkpoint: detects edited entries

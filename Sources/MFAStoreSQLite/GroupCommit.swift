@@ -18,13 +18,15 @@ final class GroupCommit: Sendable {
 
     /// Runs first in every transaction, before its jobs (the writer's cache checks for foreign commits).
     typealias Begin = @Sendable (Database) throws -> Void
+    /// Runs last in every transaction, after its jobs and before the commit (the audit checkpoint).
+    typealias End = @Sendable (Database) throws -> Void
     /// Runs when a job or a whole transaction fails (the writer's cache forgets what it may have wrong).
     typealias Failed = @Sendable () -> Void
 
     private let queue: BatchQueue<Job>
 
-    init(pool: DatabasePool, maximumBatch: Int = 512, begin: @escaping Begin = { _ in }, failed: @escaping Failed = {}) {
-        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool, begin: begin, failed: failed) }
+    init(pool: DatabasePool, maximumBatch: Int = 512, begin: @escaping Begin = { _ in }, end: @escaping End = { _ in }, failed: @escaping Failed = {}) {
+        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool, begin: begin, end: end, failed: failed) }
     }
 
     /// Runs `body` in a write transaction shared with other concurrent jobs; returns after the commit.
@@ -37,16 +39,18 @@ final class GroupCommit: Sendable {
     }
 
     /// One transaction for `jobs`, each in its own savepoint; answers them after the commit.
-    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: Begin, failed: Failed) async {
+    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: Begin, end: End, failed: Failed) async {
         do {
             let bodies = jobs.map(\.body)
             let results = try await pool.write { db -> [Result<any Sendable, any Error>] in
                 try begin(db)
-                return bodies.map { body in
+                let results = bodies.map { body in
                     let result = Result { try savepoint(db) { try body(db) } }
                     if case .failure = result { failed() }
                     return result
                 }
+                try end(db)
+                return results
             }
             for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
         } catch {

@@ -31,6 +31,40 @@ struct RowBinder {
         return Int(sqlite3_changes(db.sqliteConnection))
     }
 
+    /// Binds like ``run(_:in:_:)``, steps once and hands the first result row (of a `SELECT` or an
+    /// `UPDATE … RETURNING`) to `read`; nil when there is none. The statement is reset afterwards.
+    static func first<T>(_ statement: Statement, in db: Database, _ bind: (inout RowBinder) -> Void, read: (ResultRow) -> T) throws -> T? {
+        var binder = RowBinder(statement.sqliteStatement)
+        bind(&binder)
+        defer { sqlite3_reset(binder.handle) }
+        switch sqlite3_step(binder.handle) {
+        case SQLITE_ROW: return read(ResultRow(handle: binder.handle))
+        case SQLITE_DONE: return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        }
+    }
+
+    /// The current result row of a stepped statement, read by column index.
+    struct ResultRow {
+        fileprivate let handle: OpaquePointer
+
+        func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+        func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+        func optionalInt64(_ column: Int32) -> Int64? { sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : int64(column) }
+
+        func string(_ column: Int32) -> String {
+            guard let text = sqlite3_column_text(handle, column) else { return "" }
+            return String(cString: text)
+        }
+
+        func bytes(_ column: Int32) -> [UInt8] {
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
+            return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+        }
+    }
+
     mutating func add(_ value: Int64) {
         sqlite3_bind_int64(handle, index, value)
         index += 1

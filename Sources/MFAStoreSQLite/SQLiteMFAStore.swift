@@ -33,8 +33,9 @@ public final class SQLiteMFAStore: MFAStore {
         self.cache = cache
         commits = GroupCommit(
             pool: pool,
-            begin: { db in cache.check(dataVersion: try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0) },
-            failed: { cache.forgetAll() })
+            begin: { db in cache.begin(dataVersion: try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0) },
+            end: { db in try Self.writeCheckpoint(cache.takeCheckpointDue(), chain: chain, db) },
+            failed: { cache.failed() })
         self.chain = chain
     }
 
@@ -342,20 +343,29 @@ public final class SQLiteMFAStore: MFAStore {
     /// failures from any number of processes are each counted once and the device locks exactly at
     /// the threshold. Nil when the device is not usable (or gone).
     static func fail(_ serial: String, policy: Policy, now: Int64, _ db: Database) throws -> Failure? {
-        let row = try db.row(sql: """
+        let statement = try db.cachedStatement(sql: """
             UPDATE devices SET
                 failure_count = failure_count + 1,
-                state = CASE WHEN failure_count + 1 >= ? THEN 'locked' ELSE state END,
-                lockouts = CASE WHEN failure_count + 1 >= ? THEN lockouts + 1 ELSE lockouts END,
-                locked_until = CASE WHEN failure_count + 1 >= ?
-                    THEN ? + min(? << min(lockouts, 20), ?) ELSE locked_until END,
+                state = CASE WHEN failure_count + 1 >= ?1 THEN 'locked' ELSE state END,
+                lockouts = CASE WHEN failure_count + 1 >= ?1 THEN lockouts + 1 ELSE lockouts END,
+                locked_until = CASE WHEN failure_count + 1 >= ?1
+                    THEN ?2 + min(?3 << min(lockouts, 20), ?4) ELSE locked_until END,
                 revision = revision + 1
-            WHERE serial = ? AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?))
+            WHERE serial = ?5 AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?2))
             RETURNING state, failure_count, lockouts, locked_until, revision
-            """, arguments: [policy.lockoutThreshold, policy.lockoutThreshold, policy.lockoutThreshold, now,
-                             policy.baseLockSeconds, policy.maximumLockSeconds, serial, now])
-        guard let row, let state = DeviceState(rawValue: row[0]) else { return nil }
-        return Failure(state: state, failureCount: row[1], lockouts: row[2], lockedUntil: row[3], revision: row[4])
+            """)
+        let failure = try RowBinder.first(statement, in: db) { row in
+            row.add(policy.lockoutThreshold)
+            row.add(now)
+            row.add(policy.baseLockSeconds)
+            row.add(policy.maximumLockSeconds)
+            row.add(serial)
+        } read: { row in
+            DeviceState(rawValue: row.string(0)).map {
+                Failure(state: $0, failureCount: row.int(1), lockouts: row.int(2), lockedUntil: row.optionalInt64(3), revision: row.int64(4))
+            }
+        }
+        return failure ?? nil
     }
 
     public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
@@ -396,11 +406,18 @@ public final class SQLiteMFAStore: MFAStore {
                                    arguments: [Data(try reseal(device)), device.serial])
                 }
                 try self.append(db, audit, chain: newChain)
-                self.cache.forgetAll()
+                try Self.writeCheckpoint(self.cache.takeCheckpointDue(), chain: newChain, db)
+                self.cache.forgetDevices()
                 return devices.count
             }
             }
-        } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "SQLite: \(error)") }
+        } catch let error as MFAError {
+            cache.failed()
+            throw error
+        } catch {
+            cache.failed()
+            throw MFAError(.storeUnavailable, "SQLite: \(error)")
+        }
     }
 
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
@@ -451,8 +468,14 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
+    /// The writer cache's view of `owner`'s devices (nil when not remembered), for coherence tests.
+    @_spi(Testing) public func cachedDevices(owner: String) -> [DeviceRecord]? { cache.devices(owner: owner) }
+
     @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
-        try await write { db in try db.execute(sql: sql) }
+        try await write { db in
+            try db.execute(sql: sql)
+            self.cache.forgetEverything()
+        }
     }
 
     // MARK: Internals
@@ -462,17 +485,20 @@ public final class SQLiteMFAStore: MFAStore {
         try append(db, [draft], chain: chain)
     }
 
-    /// Appends several entries in order (one head lookup, one checkpoint move).
+    /// Appends several entries in order, inside the caller's transaction. The head comes from the
+    /// writer's cache (one lookup after a foreign commit or a failure); the signed checkpoint is moved
+    /// once, to the last entry, before the transaction commits (``writeCheckpoint(_:chain:_:)``).
     func append(_ db: Database, _ drafts: [AuditDraft], chain: AuditChain? = nil) throws {
         guard !drafts.isEmpty else { return }
         let chain = chain ?? self.chain
-        var head = try db.row(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
-            (sequence: $0["seq"] as Int64, hash: [UInt8]($0["hash"] as Data))
+        var head: (sequence: Int64, hash: [UInt8])?
+        switch cache.head {
+        case .entry(let sequence, let hash): head = (sequence, hash)
+        case .unknown: head = try Self.auditHead(db)
         }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO audit (seq, time, actor, action, user, serial, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        var last: AuditEntry?
         for draft in drafts {
             let entry = chain.entry(after: head, draft)
             let d = entry.draft
@@ -489,14 +515,35 @@ public final class SQLiteMFAStore: MFAStore {
                 row.add(entry.hash)
             }
             head = (entry.sequence, entry.hash)
-            last = entry
         }
-        guard let entry = last else { return }
-        let checkpoint = chain.checkpoint(for: entry)
-        try db.run(sql: """
+        if let head { cache.appended(sequence: head.sequence, hash: head.hash, chain: chain) }
+    }
+
+    /// The chain's last entry as stored.
+    static func auditHead(_ db: Database) throws -> (sequence: Int64, hash: [UInt8])? {
+        try RowBinder.first(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"), in: db, { _ in }) { row in
+            (row.int64(0), row.bytes(1))
+        }
+    }
+
+    /// Moves the signed checkpoint to the entry `due` names (nothing when nothing is due).
+    static func writeCheckpoint(_ due: WriterCache.CheckpointDue?, chain: AuditChain, _ db: Database) throws {
+        let checkpoint: AuditCheckpoint
+        switch due {
+        case nil: return
+        case .entry(let sequence, let hash, let signer): checkpoint = signer.checkpoint(sequence: sequence, hash: hash)
+        case .head:
+            guard let head = try auditHead(db) else { return }
+            checkpoint = chain.checkpoint(sequence: head.sequence, hash: head.hash)
+        }
+        _ = try RowBinder.run(db.cachedStatement(sql: """
             INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac
-            """, arguments: [checkpoint.sequence, Data(checkpoint.hash), Data(checkpoint.mac)])
+            """), in: db) { row in
+            row.add(checkpoint.sequence)
+            row.add(checkpoint.hash)
+            row.add(checkpoint.mac)
+        }
     }
 
     static func arguments(_ d: DeviceRecord) -> StatementArguments { StatementArguments(values(d)) }
@@ -534,7 +581,7 @@ public final class SQLiteMFAStore: MFAStore {
         try await guarded {
             try await self.commits.write { db in
                 let value = try body(db)
-                if !keepsDevices { self.cache.forgetAll() }
+                if !keepsDevices { self.cache.forgetDevices() }
                 return value
             }
         }

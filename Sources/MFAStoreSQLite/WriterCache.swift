@@ -1,17 +1,34 @@
 import MFA
 import Synchronization
 
-/// What the writer connection remembers of the devices between its transactions, so a sign-in
-/// decided inside the writer's transaction needs no read of its own.
+/// What the writer connection remembers between its transactions: the devices, so a sign-in decided
+/// inside the writer's transaction needs no read of its own, and the audit chain's head, so an append
+/// needs no lookup and the signed checkpoint moves once per transaction instead of once per entry.
 ///
-/// Coherent by construction: only the writer connection reads or changes it, every in-process write
-/// to devices either updates the entries it touched (sign-ins) or forgets everything (all other
-/// writes), and at the start of each write transaction ``check(dataVersion:)`` forgets everything if
-/// another connection (another process, `mfactl --db`) committed since the last one. A job or
-/// transaction that fails forgets everything too.
+/// Coherent by construction: only the writer connection reads or changes it; every in-process write
+/// to devices either updates the entries it touched (sign-ins) or forgets every device (all other
+/// writes); at the start of each write transaction ``begin(dataVersion:)`` forgets everything if
+/// another connection (another process, `mfactl --db`) committed since the last one; and a job or a
+/// transaction that fails forgets everything (``failed()``).
 final class WriterCache: Sendable {
+    /// The audit chain's last entry as the writer knows it.
+    enum Head {
+        case unknown
+        case entry(sequence: Int64, hash: [UInt8])
+    }
+
+    /// The checkpoint the current transaction must write before it commits.
+    enum CheckpointDue {
+        /// For the entry the writer appended last, signed by `chain`.
+        case entry(sequence: Int64, hash: [UInt8], chain: AuditChain)
+        /// For whatever the head is now (an append of this transaction was rolled back).
+        case head
+    }
+
     private struct State {
         var devices: [String: [DeviceRecord]] = [:]
+        var head = Head.unknown
+        var checkpointDue: CheckpointDue?
         var dataVersion: Int64?
     }
 
@@ -47,16 +64,56 @@ final class WriterCache: Sendable {
         state.withLock { _ = $0.devices.removeValue(forKey: owner) }
     }
 
-    func forgetAll() {
+    /// Forgets the devices and the audit head (after raw SQL).
+    func forgetEverything() {
+        state.withLock { s in
+            s.devices.removeAll(keepingCapacity: true)
+            s.head = .unknown
+        }
+    }
+
+    /// Forgets every device (after a write that may have changed any of them).
+    func forgetDevices() {
         state.withLock { $0.devices.removeAll(keepingCapacity: true) }
     }
 
     /// Called inside every write transaction before its first job, with `PRAGMA data_version` of the
     /// writer connection: a change means another connection committed since the last transaction.
-    func check(dataVersion: Int64) {
+    func begin(dataVersion: Int64) {
         state.withLock { s in
-            if s.dataVersion != dataVersion { s.devices.removeAll(keepingCapacity: true) }
+            if s.dataVersion != dataVersion {
+                s.devices.removeAll(keepingCapacity: true)
+                s.head = .unknown
+            }
             s.dataVersion = dataVersion
+            s.checkpointDue = nil  // left over only by a transaction that failed
+        }
+    }
+
+    /// A job or a transaction failed: what it rolled back may be remembered here.
+    func failed() {
+        state.withLock { s in
+            s.devices.removeAll(keepingCapacity: true)
+            s.head = .unknown
+            if s.checkpointDue != nil { s.checkpointDue = .head }
+        }
+    }
+
+    var head: Head { state.withLock { $0.head } }
+
+    /// Records an append inside the current transaction: the new head, whose checkpoint is due.
+    func appended(sequence: Int64, hash: [UInt8], chain: AuditChain) {
+        state.withLock { s in
+            s.head = .entry(sequence: sequence, hash: hash)
+            s.checkpointDue = .entry(sequence: sequence, hash: hash, chain: chain)
+        }
+    }
+
+    /// The checkpoint due before the commit, if any; it is no longer due after this call.
+    func takeCheckpointDue() -> CheckpointDue? {
+        state.withLock { s in
+            defer { s.checkpointDue = nil }
+            return s.checkpointDue
         }
     }
 }
