@@ -3,6 +3,7 @@
 # bounded time, on SQLite (default) or PostgreSQL (--postgres URL). Prints verifies/s and latency
 # percentiles. Loopback only; every loop here is bounded in count and time.
 #   scripts/bench-service.sh [--duration 10] [--users 500] [--postgres postgres://…]
+#   MFACTL=/path/to/other/mfactl scripts/bench-service.sh …   (A/B: another build, same host)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +18,13 @@ while [ $# -gt 0 ]; do
 done
 command -v wrk >/dev/null || { echo "bench-service: install wrk (apt-get install wrk)" >&2; exit 2; }
 
-swift build -c release --product mfactl >/dev/null
-mfactl="$(swift build -c release --show-bin-path)/mfactl"
+# MFACTL=path runs a given binary instead (A/B comparisons of two builds on the same host).
+if [ -n "${MFACTL:-}" ]; then
+  mfactl="$MFACTL"
+else
+  swift build -c release --product mfactl >/dev/null
+  mfactl="$(swift build -c release --show-bin-path)/mfactl"
+fi
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 if [ -n "$postgres" ]; then db="$postgres?schema=bench_$$_$(date +%s)"; label=PostgreSQL; else db="sqlite:$work/mfa.sqlite"; label=SQLite; fi

@@ -18,6 +18,10 @@ final class PostgresGroupCommit: Sendable {
         case accept(Acceptance, AuditDraft)
         case failure(serials: [String], policy: Policy, now: Int64, AuditDraft)
         case audit(AuditDraft)
+        /// A sign-in to decide on `owner`'s devices: the batch reads the devices of all its sign-ins
+        /// with one statement, decides them in arrival order (each seeing the acceptances decided
+        /// before it) and commits the decisions as the three operations above.
+        case signIn(owner: String, decide: @Sendable ([DeviceRecord]) throws(MFAError) -> SignInDecision)
     }
 
     enum Outcome: Sendable {
@@ -26,11 +30,27 @@ final class PostgresGroupCommit: Sendable {
         /// The devices this failure locked.
         case failed(locked: [String])
         case appended
+        /// A sign-in's outcome; `lostRace` is the audit entry of an acceptance whose compare-and-set
+        /// did not take (another process accepted first), still to be logged as a replay.
+        case signedIn(SignInOutcome, lostRace: AuditDraft?)
     }
 
     private struct Job: Sendable {
         let operation: Operation
         let continuation: CheckedContinuation<Outcome, any Error>
+        /// The decision `operation` commits, when the job was a sign-in.
+        var signIn: SignInDecision? = nil
+
+        /// What the caller is told about `outcome`.
+        func answer(_ outcome: Outcome) -> Outcome {
+            guard let signIn else { return outcome }
+            switch (signIn, outcome) {
+            case (.accept(let a, _), .accepted(true)): return .signedIn(.accepted(serial: a.serial), lostRace: nil)
+            case (.accept(let a, let audit), _): return .signedIn(.rejected(locked: []), lostRace: audit.replay(of: a.serial))
+            case (_, .failed(let locked)): return .signedIn(.rejected(locked: locked), lostRace: nil)
+            default: return .signedIn(.rejected(locked: []), lostRace: nil)
+            }
+        }
     }
 
     /// Up to 256 operations per transaction (10 parameters per audit row, far below 65 535).
@@ -57,16 +77,61 @@ final class PostgresGroupCommit: Sendable {
 
         /// One batch in one transaction; if it fails as a whole, each operation again on its own.
         func process(_ jobs: [Job]) async {
+            let jobs = await decideSignIns(jobs)
+            guard !jobs.isEmpty else { return }
             do {
                 let outcomes = try await commit(jobs.map(\.operation))
-                for (job, outcome) in zip(jobs, outcomes) { job.continuation.resume(returning: outcome) }
+                for (job, outcome) in zip(jobs, outcomes) { job.continuation.resume(returning: job.answer(outcome)) }
             } catch where jobs.count > 1 {
                 for job in jobs {
-                    do { job.continuation.resume(returning: try await commit([job.operation])[0]) } catch { job.continuation.resume(throwing: error) }
+                    do { job.continuation.resume(returning: job.answer(try await commit([job.operation])[0])) } catch { job.continuation.resume(throwing: error) }
                 }
             } catch {
                 jobs[0].continuation.resume(throwing: error)
             }
+        }
+
+        /// Replaces each sign-in by the operation its decision commits (answered through a
+        /// continuation that maps the outcome back); sign-ins whose read or decision fails are answered
+        /// with the error and leave the batch.
+        private func decideSignIns(_ jobs: [Job]) async -> [Job] {
+            let owners = jobs.compactMap { job -> String? in
+                if case .signIn(let owner, _) = job.operation { return owner }
+                return nil
+            }
+            guard !owners.isEmpty else { return jobs }
+            var devices: [String: [DeviceRecord]] = [:]
+            do {
+                for device in try await client.execute(PostgresMFAStore.DevicesOfOwners(owners: Array(Set(owners))), logger: logger).all() {
+                    if let owner = device.owner { devices[owner, default: []].append(device) }
+                }
+            } catch {
+                for job in jobs { if case .signIn = job.operation { job.continuation.resume(throwing: error) } }
+                return jobs.filter { if case .signIn = $0.operation { false } else { true } }
+            }
+            var decided: [Job] = []
+            for job in jobs {
+                guard case .signIn(let owner, let decide) = job.operation else {
+                    decided.append(job)
+                    continue
+                }
+                let decision: SignInDecision
+                do { decision = try decide(devices[owner] ?? []) } catch {
+                    job.continuation.resume(throwing: error)
+                    continue
+                }
+                let operation: Operation
+                switch decision {
+                case .accept(let a, let audit):
+                    operation = .accept(a, audit)
+                    // Later sign-ins of this batch see the watermark moved (a duplicate is a replay).
+                    if let index = devices[owner]?.firstIndex(where: { $0.serial == a.serial }) { devices[owner]![index].watermark = a.step }
+                case .fail(let serials, let policy, let now, let audit): operation = .failure(serials: serials, policy: policy, now: now, audit)
+                case .reject(let audit): operation = .audit(audit)
+                }
+                decided.append(Job(operation: operation, continuation: job.continuation, signIn: decision))
+            }
+            return decided
         }
 
         /// One transaction for `operations`; their outcomes in order.
@@ -84,7 +149,7 @@ final class PostgresGroupCommit: Sendable {
                     switch operation {
                     case .accept(let a, _): return [a.serial]
                     case .failure(let serials, _, _, _): return serials
-                    case .audit: return []
+                    case .audit, .signIn: return []
                     }
                 }
                 var start = 0
@@ -130,7 +195,7 @@ final class PostgresGroupCommit: Sendable {
                 case .failure(let serials, let p, let now, _):
                     failures.append((index, serials, now))
                     policy = p
-                case .audit: outcomes[index] = .appended
+                case .audit, .signIn: outcomes[index] = .appended
                 }
             }
             if !accepts.isEmpty {

@@ -266,6 +266,18 @@ public final class PostgresMFAStore: MFAStore {
         try await guarded { try await self.client.execute(DevicesOfOwner(owner: owner), logger: self.logger).all() }
     }
 
+    /// Decided in the group commit's batch: one read for all the batch's sign-ins, then their
+    /// decisions committed together (compare-and-set on every acceptance, as other processes write too).
+    public func signIn(owner: String, _ decide: @escaping @Sendable ([DeviceRecord]) throws(MFAError) -> SignInDecision)
+        async throws(MFAError) -> SignInOutcome
+    {
+        guard case .signedIn(let outcome, let lostRace) = try await guarded({ try await self.commits.run(.signIn(owner: owner, decide: decide)) }) else {
+            throw MFAError(.storeUnavailable, "PostgreSQL: a sign-in got an answer of another kind")
+        }
+        if let lostRace { try await appendAudit(lostRace) }
+        return outcome
+    }
+
     public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
         switch assignment {
         case .assigned: try await rows("SELECT * FROM devices WHERE owner IS NOT NULL ORDER BY serial")

@@ -22,6 +22,22 @@ extension PostgresMFAStore {
         func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
     }
 
+    /// The devices of several users, for one group-commit batch of sign-ins.
+    struct DevicesOfOwners: PostgresPreparedStatement {
+        static let name = "mfa_devices_of_owners"
+        static let sql = "SELECT * FROM devices WHERE owner = ANY($1::TEXT[]) ORDER BY serial"
+        typealias Row = DeviceRecord
+        let owners: [String]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(owners)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
+    }
+
     /// Accepts of distinct devices: each a compare-and-set on the replay watermark. Returns the
     /// serials that took.
     struct AcceptBatch: PostgresPreparedStatement {
