@@ -79,6 +79,8 @@ final class WriterCache: Sendable {
 
     /// Called inside every write transaction before its first job, with `PRAGMA data_version` of the
     /// writer connection: a change means another connection committed since the last transaction.
+    /// GRDB begins write transactions `IMMEDIATE`, so the write lock is already held: nothing else can
+    /// commit between this check and the transaction's own commit.
     func begin(dataVersion: Int64) {
         state.withLock { s in
             if s.dataVersion != dataVersion {

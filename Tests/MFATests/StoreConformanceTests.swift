@@ -309,8 +309,11 @@ struct StoreConformanceTests {
         }
         #expect(results.filter { $0 == .accepted(serial: serial) }.count == 1)
         #expect(results.filter { $0 == .rejected }.count == 199)
-        let accepted = try await h.service.auditEntries(after: 0, limit: 1_000).filter { $0.draft.result == "accepted" }
-        #expect(accepted.count == 1)
+        let entries = try await h.service.auditEntries(after: 0, limit: 1_000).filter { $0.draft.actor == "load" }
+        #expect(entries.filter { $0.draft.result == "accepted" }.count == 1)
+        // Whoever lost the race was told "replay", never "invalid-code": no failure counted, no lock.
+        #expect(entries.filter { $0.draft.detail == "replay" }.count == 199)
+        #expect(try #require(try await h.store.device(serial: serial)).failureCount == 0)
     }
 
     @Test("concurrent failures from two store instances lock the device exactly at the limit", arguments: StoreKind.allCases)
