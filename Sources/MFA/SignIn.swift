@@ -44,6 +44,24 @@ extension MFAStore {
     }
 }
 
+extension DeviceRecord {
+    /// The device as a committed `acceptance` leaves it: the stores' acceptance update (`accept(_:audit:)`)
+    /// in memory, for stores that decide on remembered rows (the SQLite store's coherence test compares
+    /// the two).
+    public mutating func accept(_ acceptance: Acceptance) {
+        watermark = acceptance.step
+        counter = acceptance.counter
+        driftSteps = acceptance.driftSteps
+        driftHistory = acceptance.driftHistory
+        lastUsedAt = acceptance.now
+        failureCount = 0
+        lockouts = 0
+        lockedUntil = nil
+        state = .active
+        revision += 1
+    }
+}
+
 extension AuditDraft {
     /// The entry of an acceptance that turned out to be a replay.
     public func replay(of serial: String) -> AuditDraft {

@@ -124,8 +124,8 @@ final class PostgresGroupCommit: Sendable {
                 switch decision {
                 case .accept(let a, let audit):
                     operation = .accept(a, audit)
-                    // Later sign-ins of this batch see the watermark moved (a duplicate is a replay).
-                    if let index = devices[owner]?.firstIndex(where: { $0.serial == a.serial }) { devices[owner]![index].watermark = a.step }
+                    // Later sign-ins of this batch see the acceptance (a duplicate is a replay).
+                    if let index = devices[owner]?.firstIndex(where: { $0.serial == a.serial }) { devices[owner]![index].accept(a) }
                 case .fail(let serials, let policy, let now, let audit): operation = .failure(serials: serials, policy: policy, now: now, audit)
                 case .reject(let audit): operation = .audit(audit)
                 }

@@ -261,9 +261,7 @@ public final class PostgresMFAStore: MFAStore {
     }
 
     public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
-        // Every sign-in reads this: prepared once per connection (no parse, plan or row description
-        // per request).
-        try await guarded { try await self.client.execute(DevicesOfOwner(owner: owner), logger: self.logger).all() }
+        try await guarded { try await self.client.execute(DevicesOfOwners(owners: [owner]), logger: self.logger).all() }
     }
 
     /// Decided in the group commit's batch: one read for all the batch's sign-ins, then their

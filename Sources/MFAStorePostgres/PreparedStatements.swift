@@ -6,23 +6,8 @@ import PostgresNIO
 // description per request or per batch. Each has a fixed text; batches bind arrays (`unnest`).
 
 extension PostgresMFAStore {
-    /// The devices of one user (every sign-in reads this).
-    struct DevicesOfOwner: PostgresPreparedStatement {
-        static let name = "mfa_devices_of_owner"
-        static let sql = "SELECT * FROM devices WHERE owner = $1 ORDER BY serial"
-        typealias Row = DeviceRecord
-        let owner: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(owner)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
-    }
-
-    /// The devices of several users, for one group-commit batch of sign-ins.
+    /// The devices of some users, ordered by serial: one user (`devices(owner:)`) or every user of a
+    /// group-commit batch of sign-ins.
     struct DevicesOfOwners: PostgresPreparedStatement {
         static let name = "mfa_devices_of_owners"
         static let sql = "SELECT * FROM devices WHERE owner = ANY($1::TEXT[]) ORDER BY serial"

@@ -200,7 +200,12 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     public func devices(owner: String) async throws(MFAError) -> [DeviceRecord] {
-        try await read { db in try db.rows(sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record) }
+        try await read { db in try Self.devices(owner: owner, db) }
+    }
+
+    /// `owner`'s devices, ordered by serial.
+    static func devices(owner: String, _ db: Database) throws -> [DeviceRecord] {
+        try db.rows(sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(record)
     }
 
     public func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord] {
@@ -273,7 +278,7 @@ public final class SQLiteMFAStore: MFAStore {
         if let known = cache.devices(owner: owner) {
             devices = known
         } else {
-            devices = try db.rows(sql: "SELECT * FROM devices WHERE owner = ? ORDER BY serial", arguments: [owner]).map(Self.record)
+            devices = try Self.devices(owner: owner, db)
             cache.remember(devices, owner: owner)
         }
         switch try decide(devices) {
@@ -365,7 +370,7 @@ public final class SQLiteMFAStore: MFAStore {
                 Failure(state: $0, failureCount: row.int(1), lockouts: row.int(2), lockedUntil: row.optionalInt64(3), revision: row.int64(4))
             }
         }
-        return failure ?? nil
+        return failure.flatMap { $0 }
     }
 
     public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
@@ -467,9 +472,10 @@ public final class SQLiteMFAStore: MFAStore {
         try await write(keepsDevices: true) { db in try db.run(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
     }
 
-    /// Runs raw SQL: for tests that tamper with the audit log on purpose.
     /// The writer cache's view of `owner`'s devices (nil when not remembered), for coherence tests.
     @_spi(Testing) public func cachedDevices(owner: String) -> [DeviceRecord]? { cache.devices(owner: owner) }
+
+    /// Runs raw SQL: for tests that tamper with the audit log on purpose.
 
     @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
         try await write { db in

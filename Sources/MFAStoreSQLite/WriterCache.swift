@@ -119,20 +119,3 @@ final class WriterCache: Sendable {
         }
     }
 }
-
-extension DeviceRecord {
-    /// The device as ``SQLiteMFAStore``'s acceptance `UPDATE` leaves its row (kept beside that
-    /// statement's meaning; the store's coherence test compares the two).
-    mutating func accept(_ a: Acceptance) {
-        watermark = a.step
-        counter = a.counter
-        driftSteps = a.driftSteps
-        driftHistory = a.driftHistory
-        lastUsedAt = a.now
-        failureCount = 0
-        lockouts = 0
-        lockedUntil = nil
-        state = .active
-        revision += 1
-    }
-}
