@@ -121,7 +121,10 @@ let package = Package(
                 "SeedImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // jemalloc instead of glibc's malloc: the service allocates many small short-lived objects per
+            // request on several threads (see Docs/benchmarks.md, "Allocator").
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         // A virtual YKOATH card inserted into pcscd's vpcd reader, for tests against real PC/SC clients.
         .executableTarget(

@@ -26,8 +26,15 @@ else
   mfactl="$(swift build -c release --show-bin-path)/mfactl"
 fi
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-if [ -n "$postgres" ]; then db="$postgres?schema=bench_$$_$(date +%s)"; label=PostgreSQL; else db="sqlite:$work/mfa.sqlite"; label=SQLite; fi
+schema="bench_$$_$(date +%s)"
+cleanup() {
+  kill "${server:-}" 2>/dev/null || true; wait "${server:-}" 2>/dev/null || true
+  # The run's schema goes with it, so repeated runs do not grow the database they measure.
+  if [ -n "$postgres" ] && command -v psql >/dev/null; then psql "$postgres" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -n "$postgres" ]; then db="$postgres?schema=$schema"; label=PostgreSQL; else db="sqlite:$work/mfa.sqlite"; label=SQLite; fi
 export MFA_DATA_DIR="$work"
 
 # Enroll the users on the store directly (fast), each with an enabled virtual device.
@@ -46,7 +53,7 @@ for i in range(users):
 PY
 token=$("$mfactl" api-key create --name bench --scope verifier --db "$db" --key-file "$work/vault.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # A high threshold so wrong codes do not lock the benchmark users (locking is tested elsewhere).
-"$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 > "$work/serve.log" 2>&1 &
+LD_PRELOAD="${SERVE_PRELOAD:-}" "$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
@@ -61,9 +68,22 @@ request = function()
   return wrk.format(nil, "/v1/verify", nil, body)
 end
 LUA
+# The server's CPU time (user + system, from /proc) per request served: less sensitive than requests/s to
+# what else the shared machine is doing, and it counts what the load generator does not.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+per_request() { # ticks-before ticks-after wrk-output
+  local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
+  awk -v t0="$1" -v t1="$2" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "bench-service: server CPU %.1f µs per request (%d requests)\n", (t1 - t0) / hz * 1e6 / n, n }'
+}
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
+t0=$(cpu_ticks)
 wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
+per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"
 curl -s "$url/metrics" | grep -E '^mfa_verify_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
-wrk -t 2 -c 64 -d "${duration}s" --latency "$url/metrics" | grep -E "Requests/sec|  50%|  99%"
+t0=$(cpu_ticks)
+wrk -t 2 -c 64 -d "${duration}s" --latency "$url/metrics" > "$work/wrk-metrics.txt"
+grep -E "Requests/sec|  50%|  99%" "$work/wrk-metrics.txt"
+per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"

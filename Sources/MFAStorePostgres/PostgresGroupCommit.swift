@@ -8,8 +8,8 @@ import PostgresNIO
 /// connection and shares one commit.
 ///
 /// Per batch: one conditional `UPDATE` per operation, in arrival order (so two accepts of the same
-/// code see each other exactly as in separate transactions), then the audit advisory lock, the chain
-/// head, every audit entry in one multi-row `INSERT`, and the signed checkpoint once. Rows are locked
+/// code see each other exactly as in separate transactions), then the chain head under the checkpoint
+/// row's lock, and every audit entry with the signed checkpoint in one statement. Rows are locked
 /// before the audit lock, in the same order as every other write of the store, so batches and other
 /// transactions never deadlock. No operation is answered before its transaction has committed. If a
 /// batch fails as a whole, each of its operations is retried alone, so one cannot fail the others.

@@ -109,12 +109,28 @@ extension PostgresMFAStore {
         }
     }
 
+    /// The chain's head as the signed checkpoint holds it, with the checkpoint's row locked: the lock
+    /// and the read in one round trip. Every append moves the checkpoint in its own transaction, so
+    /// under `FOR UPDATE` (read committed) a waiting appender reads the head its predecessor committed.
+    /// No row (before the first append) locks nothing: see `PostgresMFAStore.append`.
+    struct AuditHeadLocked: PostgresPreparedStatement {
+        static let name = "mfa_audit_head_locked"
+        static let sql = "SELECT seq, hash FROM audit_checkpoint WHERE id = 1 FOR UPDATE"
+        typealias Row = (sequence: Int64, hash: [UInt8])
+        func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws -> (sequence: Int64, hash: [UInt8]) {
+            let (sequence, hash) = try row.decode((Int64, ByteBuffer).self)
+            return (sequence, PostgresMFAStore.bytes(hash))
+        }
+    }
+
     /// Audit entries, in order, in one statement. Arrays cannot hold NULLs here, so the nullable user
     /// and serial come with flags.
     struct AuditInsert: PostgresPreparedStatement {
         static let name = "mfa_audit_insert"
-        static let sql = """
-            INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
+        static let sql = "INSERT INTO audit (seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash) \(entriesSQL)"
+        /// The rows of `$1`…`$12`, shared with ``AuditAppend``.
+        static let entriesSQL = """
             SELECT seq, time, actor, action, CASE WHEN has_user THEN "user" END, CASE WHEN has_serial THEN serial END, result, detail, prev_hash, hash
             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BOOLEAN[], $7::TEXT[], $8::BOOLEAN[],
                         $9::TEXT[], $10::TEXT[], $11::BYTEA[], $12::BYTEA[])
@@ -124,7 +140,7 @@ extension PostgresMFAStore {
         let entries: ArraySlice<AuditEntry>
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 12)
+            var bindings = PostgresBindings(capacity: 15)
             bindings.append(entries.map(\.sequence))
             bindings.append(entries.map(\.draft.time))
             bindings.append(entries.map(\.draft.actor))
@@ -143,18 +159,20 @@ extension PostgresMFAStore {
         func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
     }
 
-    /// The signed checkpoint of the chain's head.
-    struct AuditCheckpointUpsert: PostgresPreparedStatement {
-        static let name = "mfa_audit_checkpoint"
+    /// The last entries and the signed checkpoint of the new head, in one statement (one round trip).
+    struct AuditAppend: PostgresPreparedStatement {
+        static let name = "mfa_audit_append"
         static let sql = """
-            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, $1, $2, $3)
+            WITH appended AS (INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash) \(AuditInsert.entriesSQL))
+            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, $13, $14, $15)
             ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac
             """
         typealias Row = Int32
+        let entries: ArraySlice<AuditEntry>
         let checkpoint: AuditCheckpoint
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 3)
+            var bindings = try AuditInsert(entries: entries).makeBindings()
             bindings.append(checkpoint.sequence)
             bindings.append(ByteBuffer(bytes: checkpoint.hash))
             bindings.append(ByteBuffer(bytes: checkpoint.mac))

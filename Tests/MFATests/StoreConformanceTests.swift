@@ -335,6 +335,34 @@ struct StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
+    @Test("audit appends racing from two store instances on an empty chain (group-committed and in their own transactions): one unbroken chain holds every entry", arguments: StoreKind.allCases)
+    func concurrentAppendsFromEmptyChain(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        #expect(try await h.store.auditCheckpoint() == nil)
+        let services = [h.service, try await h.otherProcess()]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<160 {
+                let service = services[i % 2]
+                group.addTask {
+                    if i % 4 < 2 {
+                        // A device creation: its own transaction, no retry behind it.
+                        _ = try await service.createVirtual(user: "racer\(i)", actor: "race")
+                    } else {
+                        try await service.store.appendAudit(
+                            AuditDraft(time: 1_700_000_000, actor: "race", action: "test.append", user: nil, serial: nil, result: "ok", detail: "entry \(i)"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let entries = try await h.service.auditEntries(after: 0, limit: 1_000)
+        #expect(entries.map(\.sequence) == Array(1...160))
+        #expect(entries.filter { $0.draft.action == "device.create" }.count == 80)
+        #expect(Set(entries.compactMap { $0.draft.action == "test.append" ? $0.draft.detail : nil }) == Set((0..<160).filter { $0 % 4 >= 2 }.map { "entry \($0)" }))
+        #expect(try await h.store.auditCheckpoint()?.sequence == 160)
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
+
     @Test("group commit: 40 concurrent mixed writes (accepts, replays, failures, duplicate registrations) each get their own outcome", arguments: StoreKind.allCases)
     func mixedConcurrentWrites(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
