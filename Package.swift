@@ -122,9 +122,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // jemalloc instead of glibc's malloc: the service allocates many small short-lived objects per
-            // request on several threads (see Docs/benchmarks.md, "Allocator").
-            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+            // TCMalloc instead of glibc's malloc: the service allocates many small short-lived objects per
+            // request on several threads (Docs/benchmarks.md, "Allocator"). Not jemalloc: its start-up
+            // calls readlink(2), which an LD_PRELOAD interposer such as umockdev's answers through
+            // dlopen and malloc, and the process deadlocks before main.
+            linkerSettings: [.linkedLibrary("tcmalloc_minimal", .when(platforms: [.linux]))]
         ),
         // A virtual YKOATH card inserted into pcscd's vpcd reader, for tests against real PC/SC clients.
         .executableTarget(

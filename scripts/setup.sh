@@ -18,7 +18,7 @@ APT_PACKAGES=(
   vsmartcard-vpcd     # pcscd's virtual reader driver, for the virtual OATH card
   yubikey-manager     # ykman: independent YKOATH client for cross-checks
   libsqlite3-dev      # SQLite for GRDB (the embedded store)
-  libjemalloc-dev     # jemalloc, linked into mfactl in place of glibc malloc (Docs/benchmarks.md)
+  libgoogle-perftools-dev # TCMalloc (libtcmalloc_minimal), linked into mfactl in place of glibc malloc
   postgresql          # the shared store's server, for the PostgreSQL conformance tests
   libqrencode-dev     # QR codes of otpauth URIs
   zbar-tools          # zbarimg: decodes our QR PNGs back in tests
