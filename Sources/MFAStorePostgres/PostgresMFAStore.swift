@@ -448,11 +448,10 @@ public final class PostgresMFAStore: MFAStore {
         try await Self.append(c, [draft], chain: chain ?? self.chain, logger: logger)
     }
 
-    /// Appends `drafts` to the hash chain under the audit lock: multi-row inserts of up to 2 000
-    /// entries (PostgreSQL's 65 535 bind parameters), one checkpoint.
     /// Appends `drafts` to the chain and moves the signed checkpoint, inside the caller's transaction:
     /// the head read under the checkpoint row's lock, then the entries and the checkpoint in one
-    /// statement — two round trips for any batch of up to 2 000 entries.
+    /// statement — two round trips for any batch of up to 2 000 entries (multi-row inserts stay under
+    /// PostgreSQL's 65 535 bind parameters; longer batches insert the earlier chunks first).
     ///
     /// Before the first append there is no checkpoint row to lock. Then the advisory lock serializes
     /// the appenders, and the row is looked for again under it: whoever created it held the advisory

@@ -116,12 +116,9 @@ extension PostgresMFAStore {
     struct AuditHeadLocked: PostgresPreparedStatement {
         static let name = "mfa_audit_head_locked"
         static let sql = "SELECT seq, hash FROM audit_checkpoint WHERE id = 1 FOR UPDATE"
-        typealias Row = (sequence: Int64, hash: [UInt8])
+        typealias Row = AuditHead.Row
         func makeBindings() throws -> PostgresBindings { PostgresBindings() }
-        func decodeRow(_ row: PostgresRow) throws -> (sequence: Int64, hash: [UInt8]) {
-            let (sequence, hash) = try row.decode((Int64, ByteBuffer).self)
-            return (sequence, PostgresMFAStore.bytes(hash))
-        }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try AuditHead().decodeRow(row) }
     }
 
     /// Audit entries, in order, in one statement. Arrays cannot hold NULLs here, so the nullable user
