@@ -71,19 +71,20 @@ LUA
 # The server's CPU time (user + system, from /proc) per request served: less sensitive than requests/s to
 # what else the shared machine is doing, and it counts what the load generator does not.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+ctx() { cat /proc/$server/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 per_request() { # ticks-before ticks-after wrk-output
   local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
   awk -v t0="$1" -v t1="$2" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "bench-service: server CPU %.1f µs per request (%d requests)\n", (t1 - t0) / hz * 1e6 / n, n }'
 }
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
-t0=$(cpu_ticks)
-wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
-per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"
+t0=$(cpu_ticks); c0=$(ctx)
+python3 -c "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); r=resource.getrusage(resource.RUSAGE_CHILDREN); print(\"wrk CPU s\", r.ru_utime+r.ru_stime)" wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
+per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"
 curl -s "$url/metrics" | grep -E '^mfa_verify_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
-t0=$(cpu_ticks)
+t0=$(cpu_ticks); c0=$(ctx)
 wrk -t 2 -c 64 -d "${duration}s" --latency "$url/metrics" > "$work/wrk-metrics.txt"
 grep -E "Requests/sec|  50%|  99%" "$work/wrk-metrics.txt"
-per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"
+per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"

@@ -37,10 +37,20 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(ErrorBody(error: ErrorDetail(code: code, message: message)))
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        Response(status: status, headers: [.contentType: Self.contentType], body: .init(byteBuffer: json))
+    }
+
+    static let contentType = "application/json"
+
+    /// `{"error": {"code": …, "message": …}}`
+    var json: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString(#"{"error":{"code":"#)
+        JSONText.write(code, to: &buffer)
+        buffer.writeStaticString(#","message":"#)
+        JSONText.write(message, to: &buffer)
+        buffer.writeStaticString("}}")
+        return buffer
     }
 }
 

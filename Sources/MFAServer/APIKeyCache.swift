@@ -18,6 +18,15 @@ final class APIKeyCache: Sendable {
 
     init(lifetime: Duration = .seconds(2)) { self.lifetime = lifetime }
 
+    /// The key `token` belongs to when the cache holds it fresh and the secret matches; nil
+    /// otherwise (unknown, expired, wrong secret), without touching the store.
+    func cached(_ token: String) -> APIKeyRecord? {
+        guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }
+        let now = ContinuousClock.now
+        guard let entry = entries.withLock({ $0[id] }), entry.expires > now, APIKeyTokens.matches(entry.record, secret: secret) else { return nil }
+        return entry.record
+    }
+
     /// The key `token` belongs to, from the cache when fresh, else from `service`.
     func authenticate(_ token: String, service: MFAService) async throws(MFAError) -> APIKeyRecord? {
         guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }

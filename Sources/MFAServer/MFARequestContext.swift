@@ -25,7 +25,7 @@ public struct MFARequestContext: RequestContext {
 /// Resolves `Authorization: Bearer …` to an API key (never logs the token).
 struct AuthenticationMiddleware: RouterMiddleware {
     let service: MFAService
-    let keys = APIKeyCache()
+    let keys: APIKeyCache
 
     func handle(_ request: Request, context: MFARequestContext, next: (Request, MFARequestContext) async throws -> Response) async throws -> Response {
         var context = context

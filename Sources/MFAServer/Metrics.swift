@@ -1,3 +1,4 @@
+import MFA
 import Synchronization
 
 /// Counters and a latency histogram, exposed as Prometheus text on `/metrics`.
@@ -10,6 +11,7 @@ public final class ServerMetrics: Sendable {
         var storeErrors = 0
         var lockouts = 0
         var requests: [Int: Int] = [:]
+        var fastPath = 0
     }
 
     /// Upper bounds (seconds) of the verify latency histogram.
@@ -29,7 +31,19 @@ public final class ServerMetrics: Sendable {
 
     func recordLockout() { state.withLock { $0.lockouts += 1 } }
     func recordStoreError() { state.withLock { $0.storeErrors += 1 } }
-    func recordResponse(status: Int) { state.withLock { $0.requests[status, default: 0] += 1 } }
+    /// A response by status; `fastPath` when ``VerifyFastPath`` answered it.
+    func recordResponse(status: Int, fastPath: Bool = false) {
+        state.withLock { s in
+            s.requests[status, default: 0] += 1
+            if fastPath { s.fastPath += 1 }
+        }
+    }
+
+    /// An error answer: its status, and a store failure when it is one.
+    func record(_ error: APIError, fastPath: Bool = false) {
+        recordResponse(status: error.status.code, fastPath: fastPath)
+        if error.code == MFAError.Code.storeUnavailable.rawValue { recordStoreError() }
+    }
 
     /// The Prometheus text exposition.
     public func render() -> String {
@@ -53,6 +67,9 @@ public final class ServerMetrics: Sendable {
         lines.append("# HELP mfa_http_responses_total HTTP responses by status.")
         lines.append("# TYPE mfa_http_responses_total counter")
         for status in s.requests.keys.sorted() { lines.append("mfa_http_responses_total{status=\"\(status)\"} \(s.requests[status]!)") }
+        lines.append("# HELP mfa_http_fast_path_total Verify requests answered in the connection's pipeline, without the router (counted in mfa_http_responses_total too).")
+        lines.append("# TYPE mfa_http_fast_path_total counter")
+        lines.append("mfa_http_fast_path_total \(s.fastPath)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -9,17 +9,26 @@ import SeedImport
 
 /// Builds the router of the MFA API over `service`.
 public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<MFARequestContext> {
+    makeRouter(service: instrumented(service, metrics: metrics), metrics: metrics, keys: APIKeyCache())
+}
+
+/// `service` with its lockouts counted in `metrics`.
+func instrumented(_ service: MFAService, metrics: ServerMetrics) -> MFAService {
     var observed = service
     observed.observer = { [previous = service.observer] event in
         previous?(event)
         if case .deviceLocked = event { metrics.recordLockout() }
     }
-    let service = observed
+    return observed
+}
+
+/// The router over an already ``instrumented(_:metrics:)`` service; `keys` is shared with ``VerifyFastPath``.
+func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) -> Router<MFARequestContext> {
     let router = Router(context: MFARequestContext.self)
     let table = RouteTable()
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: MethodNotAllowedMiddleware(table: table))
-    router.add(middleware: AuthenticationMiddleware(service: service))
+    router.add(middleware: AuthenticationMiddleware(service: service, keys: keys))
 
     table.add(router, .get, "/healthz") { _, _ -> StatusResponse in
         _ = try await call { try await service.store.auditCheckpoint() }
@@ -29,28 +38,11 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
 
+    let verify = VerifyEndpoint(service: service, metrics: metrics)
     table.add(router, .post, "/v1/verify") { request, context -> VerifyResponse in
         let key = try context.require(.verifier)
         let body = try await decode(VerifyRequest.self, request, context)
-        let started = ContinuousClock.now
-        let idempotencyKey = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-        let result = try await call {
-            if let idempotencyKey {
-                try await service.verify(user: body.user, code: body.code, idempotencyKey: idempotencyKey, actor: "key:\(key.id)")
-            } else {
-                try await service.verify(user: body.user, code: body.code, actor: "key:\(key.id)")
-            }
-        }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        switch result {
-        case .accepted(let serial):
-            metrics.recordVerify(result: "accepted", seconds: seconds)
-            return VerifyResponse(result: "accepted", serial: serial)
-        case .rejected:
-            metrics.recordVerify(result: "rejected", seconds: seconds)
-            return VerifyResponse(result: "rejected", serial: nil)
-        }
+        return try await verify.run(body, idempotencyKey: VerifyEndpoint.idempotencyKey(request.headers), key: key)
     }
 
     table.add(router, .post, "/v1/devices/virtual") { request, context -> Response in
@@ -269,8 +261,7 @@ struct MetricsMiddleware: RouterMiddleware {
             metrics.recordResponse(status: response.status.code)
             return response
         } catch let error as APIError {
-            metrics.recordResponse(status: error.status.code)
-            if error.code == MFAError.Code.storeUnavailable.rawValue { metrics.recordStoreError() }
+            metrics.record(error)
             throw error
         } catch let error as any HTTPResponseError {
             metrics.recordResponse(status: error.status.code)
@@ -278,6 +269,9 @@ struct MetricsMiddleware: RouterMiddleware {
         }
     }
 }
+
+/// The `Server` header of every response.
+let serverName = "mfa-bridge"
 
 /// PEM files of the server certificate (chain) and its private key.
 public struct TLSFiles: Sendable {
@@ -292,7 +286,11 @@ public struct TLSFiles: Sendable {
 /// The application: the router on `host:port`, over TLS when `tls` is given.
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    var server: HTTPServerBuilder = .http1()
+    let metricsService = instrumented(service, metrics: metrics)
+    let keys = APIKeyCache()
+    let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [VerifyFastPath(fastPath)])
+    var server: HTTPServerBuilder = .http1(configuration: http1)
     if let tls {
         let certificates: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -304,11 +302,11 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
         }
         guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        server = try .tls(.http1(), tlsConfiguration: configuration)
+        server = try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
     }
     return Application(
-        router: buildRouter(service: service, metrics: metrics),
+        router: makeRouter(service: metricsService, metrics: metrics, keys: keys),
         server: server,
-        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mfa-bridge"),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) })
 }

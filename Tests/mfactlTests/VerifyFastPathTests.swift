@@ -1,0 +1,253 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `POST /v1/verify` answered in the connection's pipeline (the server's fast path) against the same
+/// request through Hummingbird's router (`?via=router` keeps a request off the fast path): same
+/// answers, same order on a pipelined connection, every case that is not ordinary handed on.
+@Suite("Verify fast path: same answers as the router, in order on pipelined connections")
+struct VerifyFastPathTests {
+    typealias Server = ServiceEndToEndTests.Server
+
+    /// One HTTP/1.1 response read off a raw connection.
+    struct Reply: Equatable {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+
+        /// Headers without the ones that differ between any two responses.
+        var comparable: [String: String] { headers.filter { $0.key != "date" } }
+    }
+
+    /// A raw keep-alive TCP connection to the server: requests written as given (pipelined when
+    /// several go in one write), responses read back one by one.
+    final class Connection {
+        let fd: Int32
+        var buffer: [UInt8] = []
+
+        init(_ url: String) throws {
+            let port = try #require(url.split(separator: ":").last.flatMap { UInt16($0) })
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(connected == 0, "connect: \(errno)")
+        }
+
+        deinit { close(fd) }
+
+        func send(_ text: String) throws {
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                try #require(sent > 0, "send: \(errno)")
+                bytes = bytes.dropFirst(sent)
+            }
+        }
+
+        private func fill() throws {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let count = recv(fd, &chunk, chunk.count, 0)
+            try #require(count > 0, "connection closed or timed out (\(errno)) with \(buffer.count) bytes unread")
+            buffer += chunk[..<count]
+        }
+
+        func reply() throws -> Reply {
+            let separator = Array("\r\n\r\n".utf8)
+            var end: Int?
+            while end == nil {
+                end = buffer.count < 4 ? nil : (0...(buffer.count - 4)).first { Array(buffer[$0..<($0 + 4)]) == separator }
+                if end == nil { try fill() }
+            }
+            let head = String(decoding: buffer[..<end!], as: UTF8.self).components(separatedBy: "\r\n")
+            var headers: [String: String] = [:]
+            for line in head.dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            while buffer.count < end! + 4 + length { try fill() }
+            let body = String(decoding: buffer[(end! + 4)..<(end! + 4 + length)], as: UTF8.self)
+            buffer.removeFirst(end! + 4 + length)
+            let status = Int(head[0].split(separator: " ")[1]) ?? 0
+            return Reply(status: status, headers: headers, body: body)
+        }
+    }
+
+    static func post(_ path: String, token: String?, body: String, extraHeaders: [String] = []) -> String {
+        var lines = ["POST \(path) HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json", "Content-Length: \(body.utf8.count)"]
+        if let token { lines.append("Authorization: Bearer \(token)") }
+        return (lines + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    static func get(_ path: String) -> String { "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" }
+
+    static func verifyBody(_ user: String, _ code: String) -> String { #"{"user":"\#(user)","code":"\#(code)"}"# }
+
+    /// The counter of answers the fast path gave.
+    static func fastPathCount(_ server: Server) throws -> Int {
+        let metrics = try TestTools.run("curl", ["-s", "-m", "10", server.url + "/metrics"]).stdout
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("mfa_http_fast_path_total ") }
+        return Int(line?.split(separator: " ").last ?? "") ?? -1
+    }
+
+    /// A user with an enabled virtual device; returns its secret and serial.
+    static func enroll(_ user: String, on server: Server) throws -> (secret: String, serial: String) {
+        let created = try server.json(["mfa", "create-virtual", "--user", user])
+        let serial = try #require(created["serial"] as? String)
+        let secret = try #require(created["secret"] as? String)
+        let t0 = ServiceEndToEndTests.now
+        let enabled = try server.mfactl(["mfa", "enable", "--user", user, "--serial", serial,
+                                         "--code1", ServiceEndToEndTests.oathtool(secret, at: t0 - 30), "--code2", ServiceEndToEndTests.oathtool(secret, at: t0)])
+        try #require(enabled.status == 0, "\(enabled.stderr)")
+        return (secret, serial)
+    }
+
+    @Test("pipelined requests of both paths are answered in order, each code still accepted once")
+    func pipelinedOrder() throws {
+        let server = try Server(.sqlite, extra: ["--totp-window", "2"])
+        let alice = try Self.enroll("alice", on: server)
+        let code = try ServiceEndToEndTests.oathtool(alice.secret, at: ServiceEndToEndTests.now + 30)
+        let token = server.token
+        let connection = try Connection(server.url)
+        // The first verify authenticates through the router and fills the key cache the fast path reads.
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000")))
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        let before = try Self.fastPathCount(server)
+
+        let chunked = ["POST /v1/verify HTTP/1.1", "Host: 127.0.0.1", "Authorization: Bearer \(token)", "Transfer-Encoding: chunked"].joined(separator: "\r\n")
+            + "\r\n\r\n" + "10\r\n{\"user\":\"alice\",\r\n" + "d\r\n\"code\":\"99999\r\n" + "3\r\n9\"}\r\n" + "0\r\n\r\n"
+        try connection.send([
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", "000000")),  // fast: rejected
+            Self.get("/healthz"),  // router
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", code)),  // fast: accepted
+            Self.post("/v1/verify", token: token, body: #"{"user":"alice","code":"\#(code)","note":1}"#),  // router: the replay, rejected
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", code)),  // fast: replay, rejected
+            Self.get("/v1/nowhere"),  // router: 404
+            Self.post("/v1/verify", token: nil, body: Self.verifyBody("alice", code)),  // router: 401
+            chunked,  // fast, body in three chunks: rejected
+            Self.post("/v1/verify", token: token, body: "not json"),  // router: 400
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", "111111")),  // fast: rejected
+        ].joined())
+        let replies = try (0..<10).map { _ in try connection.reply() }
+        #expect(replies.map(\.status) == [200, 200, 200, 200, 200, 404, 401, 200, 400, 200], "\(replies)")
+        #expect(replies[0].body == #"{"result":"rejected"}"#)
+        #expect(replies[1].body.contains("\"ok\""), "\(replies[1])")
+        #expect(replies[2].body == #"{"result":"accepted","serial":"\#(alice.serial)"}"#)
+        #expect(replies[3].body == #"{"result":"rejected"}"# && replies[4].body == #"{"result":"rejected"}"#)
+        #expect(replies[6].body.contains("unauthenticated") && replies[8].body.contains("invalid-body"))
+        #expect(replies[7].body == #"{"result":"rejected"}"# && replies[9].body == #"{"result":"rejected"}"#)
+        // The first went the fast way; the rest arrived while a request was with the router, so they
+        // followed it there (the fast path never overtakes the router).
+        let mixed = try Self.fastPathCount(server)
+        #expect(mixed >= before + 1 && mixed <= before + 5, "\(before) → \(mixed)")
+
+        // Verifies alone, pipelined: all answered the fast way, in order.
+        let later = try ServiceEndToEndTests.oathtool(alice.secret, at: ServiceEndToEndTests.now + 60)
+        try connection.send([
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", "222222")),
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", later)),
+            Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", later)),
+        ].joined())
+        let bodies = try (0..<3).map { _ in try connection.reply().body }
+        #expect(bodies == [#"{"result":"rejected"}"#, #"{"result":"accepted","serial":"\#(alice.serial)"}"#, #"{"result":"rejected"}"#])
+        #expect(try Self.fastPathCount(server) == mixed + 3)
+        // The connection is still usable afterwards.
+        try connection.send(Self.get("/healthz"))
+        #expect(try connection.reply().status == 200)
+    }
+
+    @Test("the fast path and the router give the same status, headers and body, case by case")
+    func sameAnswers() throws {
+        let server = try Server(.sqlite, extra: ["--totp-window", "3"])
+        let bob = try Self.enroll("bob", on: server)
+        let token = server.token
+        let connection = try Connection(server.url)
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000")))
+        _ = try connection.reply()
+
+        var cases: [(name: String, body: String, headers: [String])] = [
+            ("unknown user", Self.verifyBody("nobody", "123456"), []),
+            ("malformed user", Self.verifyBody("", "123456"), []),
+            ("wrong code", Self.verifyBody("bob", "000000"), []),
+            ("malformed code", Self.verifyBody("bob", "12x"), []),
+            ("bad idempotency key", Self.verifyBody("bob", "000000"), ["Idempotency-Key: has space"]),
+            ("keep-alive", Self.verifyBody("bob", "000001"), ["Connection: keep-alive"]),
+        ]
+        // Each path gets a code of its own, accepted once; then each path replays it.
+        for (i, offset) in [30, 60].enumerated() {
+            let code = try ServiceEndToEndTests.oathtool(bob.secret, at: ServiceEndToEndTests.now + Int64(offset))
+            cases.append(("valid code \(i)", Self.verifyBody("bob", code), []))
+        }
+        for (name, body, headers) in cases {
+            let fastBefore = try Self.fastPathCount(server)
+            try connection.send(Self.post("/v1/verify", token: token, body: body, extraHeaders: headers))
+            let fast = try connection.reply()
+            #expect(try Self.fastPathCount(server) == fastBefore + 1, "\(name): not answered by the fast path: \(fast)")
+            try connection.send(Self.post("/v1/verify?via=router", token: token, body: body, extraHeaders: headers))
+            let routed = try connection.reply()
+            #expect(try Self.fastPathCount(server) == fastBefore + 1, "\(name): the router's request went the fast way")
+            if name.hasPrefix("valid code") {
+                // The first answer accepted the code, so the second is a replay: compare the replays.
+                #expect(fast.body.contains("accepted") && routed.body == #"{"result":"rejected"}"#, "\(name): \(fast) \(routed)")
+                try connection.send(Self.post("/v1/verify", token: token, body: body))
+                let replay = try connection.reply()
+                #expect(replay == Reply(status: routed.status, headers: replay.headers, body: routed.body) && replay.comparable == routed.comparable, "\(name)")
+            } else {
+                #expect(fast.status == routed.status && fast.body == routed.body && fast.comparable == routed.comparable, "\(name): \(fast) ≠ \(routed)")
+            }
+        }
+        // An idempotent retry gets the first verdict on either path.
+        let code = try ServiceEndToEndTests.oathtool(bob.secret, at: ServiceEndToEndTests.now + 90)
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("bob", code), extraHeaders: ["Idempotency-Key: retry-1"]))
+        let first = try connection.reply()
+        try connection.send(Self.post("/v1/verify?via=router", token: token, body: Self.verifyBody("bob", code), extraHeaders: ["Idempotency-Key: retry-1"]))
+        let retried = try connection.reply()
+        #expect(first.body.contains("accepted") && retried.body == first.body && retried.comparable == first.comparable, "\(first) \(retried)")
+    }
+
+    @Test("what is not ordinary goes to the router: large body, Expect, Connection: close, other scopes, unknown keys")
+    func handedOn() throws {
+        let server = try Server(.sqlite)
+        let keyFile = server.keyFile
+        let create = try TestTools.run(TestTools.product("mfactl"), ["api-key", "create", "--name", "tech", "--scope", "technician", "--db", server.db, "--key-file", keyFile, "--json"])
+        let technician = try #require((try JSONSerialization.jsonObject(with: Data(create.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        let token = server.token
+        let connection = try Connection(server.url)
+        for key in [token, technician] {
+            try connection.send(Self.post("/v1/verify", token: key, body: Self.verifyBody("nobody", "000000")))
+            _ = try connection.reply()
+        }
+        let before = try Self.fastPathCount(server)
+        let padded = #"{"user":"nobody","code":"123456"}"# + String(repeating: " ", count: 70_000)
+        try connection.send(Self.post("/v1/verify", token: token, body: padded))
+        let large = try connection.reply()
+        try connection.send(Self.post("/v1/verify?via=router", token: token, body: padded))
+        let routedLarge = try connection.reply()
+        #expect(large.status == routedLarge.status && large.body == routedLarge.body && large.comparable == routedLarge.comparable, "\(large) \(routedLarge)")
+        try connection.send(Self.post("/v1/verify", token: technician, body: Self.verifyBody("nobody", "000000")))
+        let forbidden = try connection.reply()
+        #expect(forbidden.status == 403 && forbidden.body.contains("forbidden"), "\(forbidden)")
+        try connection.send(Self.post("/v1/verify", token: "mfa_000000000000_nosuchsecret", body: Self.verifyBody("nobody", "000000")))
+        #expect(try connection.reply().status == 401)
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000"), extraHeaders: ["Expect: 100-continue"]))
+        var expect = try connection.reply()
+        if expect.status == 100 { expect = try connection.reply() }
+        #expect(expect.body == #"{"result":"rejected"}"#, "\(expect)")
+        #expect(try Self.fastPathCount(server) == before, "none of these should have taken the fast path")
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000"), extraHeaders: ["Connection: close"]))
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        #expect(try Self.fastPathCount(server) == before)
+    }
+}
