@@ -20,11 +20,12 @@ final class APIKeyCache: Sendable {
 
     /// The key `token` belongs to when the cache holds it fresh and the secret matches; nil
     /// otherwise (unknown, expired, wrong secret), without touching the store.
-    func cached(_ token: String) -> APIKeyRecord? {
+    /// `until` is when the cache entry expires: a caller may reuse the answer for the same token until then.
+    func cached(_ token: String) -> (record: APIKeyRecord, until: ContinuousClock.Instant)? {
         guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }
         let now = ContinuousClock.now
         guard let entry = entries.withLock({ $0[id] }), entry.expires > now, APIKeyTokens.matches(entry.record, secret: secret) else { return nil }
-        return entry.record
+        return (entry.record, entry.expires)
     }
 
     /// The key `token` belongs to, from the cache when fresh, else from `service`.

@@ -289,8 +289,7 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
     let metricsService = instrumented(service, metrics: metrics)
     let keys = APIKeyCache()
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
-    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [VerifyFastPath(fastPath)])
-    var server: HTTPServerBuilder = .http1(configuration: http1)
+    var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath) }
     if let tls {
         let certificates: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -302,7 +301,9 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
         }
         guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        server = try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
+        server = HTTPServerBuilder { responder in
+            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: configuration), shared: fastPath)
+        }
     }
     return Application(
         router: makeRouter(service: metricsService, metrics: metrics, keys: keys),

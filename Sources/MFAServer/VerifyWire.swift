@@ -123,3 +123,26 @@ enum HTTPDate {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }
+
+/// HTTP/1.1 responses as bytes, with the headers Hummingbird writes for this server.
+enum HTTPWire {
+    static func response(_ status: HTTPResponse.Status, contentType: String, body: ByteBuffer) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(160 + body.readableBytes)
+        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.readableBytes)\r\n")
+        out.writeString("Date: \(HTTPDate.now)\r\nServer: \(serverName)\r\n\r\n")
+        var body = body
+        out.writeBuffer(&body)
+        return out
+    }
+}
+
+/// ASCII helpers for header names.
+enum ASCII {
+    /// Whether `name` equals the lowercase ASCII `lowercase`, ignoring case.
+    static func equalsIgnoringCase(_ name: String, _ lowercase: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        guard name.utf8.count == expected.count else { return false }
+        return zip(name.utf8, expected).allSatisfy { a, b in a == b || ((0x61...0x7A).contains(b) && a == b - 0x20) }
+    }
+}

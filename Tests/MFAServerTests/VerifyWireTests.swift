@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import MFAServer
 
@@ -89,5 +90,28 @@ struct VerifyWireTests {
         for second in [784_111_777, 1_700_000_000, 1_795_000_000, 4_102_444_799] + (0..<50).map({ _ in Int.random(in: 0...4_102_444_799) }) {
             #expect(HTTPDate.format(second) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(second))), "\(second)")
         }
+    }
+
+    @Test("header names compare ignoring ASCII case only")
+    func headerNames() {
+        #expect(ASCII.equalsIgnoringCase("Authorization", "authorization"))
+        #expect(ASCII.equalsIgnoringCase("IDEMPOTENCY-KEY", "idempotency-key"))
+        #expect(!ASCII.equalsIgnoringCase("idempotency\rkey", "idempotency-key"))
+        #expect(!ASCII.equalsIgnoringCase("idempotency_key", "idempotency-key"))
+        #expect(!ASCII.equalsIgnoringCase("Authorizatio", "authorization"))
+        #expect(!ASCII.equalsIgnoringCase("Authorizatioñ", "authorization"))
+    }
+
+    @Test("raw responses: status line, the router's headers, the body")
+    func rawResponse() {
+        let bytes = HTTPWire.response(.ok, contentType: VerifyResponse.contentType, body: VerifyResponse(result: "rejected").json)
+        let text = String(buffer: bytes)
+        let lines = text.components(separatedBy: "\r\n")
+        #expect(lines[0] == "HTTP/1.1 200 OK")
+        #expect(lines.contains("Content-Type: application/json; charset=utf-8") && lines.contains("Content-Length: 21") && lines.contains("Server: mfa-bridge"))
+        #expect(lines.contains { $0.hasPrefix("Date: ") && $0.hasSuffix(" GMT") })
+        #expect(text.hasSuffix("\r\n\r\n{\"result\":\"rejected\"}"))
+        let locked = String(buffer: HTTPWire.response(.init(code: 423, reasonPhrase: "Locked"), contentType: APIError.contentType, body: ByteBuffer()))
+        #expect(locked.hasPrefix("HTTP/1.1 423 Locked\r\n") && locked.contains("Content-Length: 0\r\n"))
     }
 }

@@ -217,7 +217,7 @@ struct VerifyFastPathTests {
         #expect(first.body.contains("accepted") && retried.body == first.body && retried.comparable == first.comparable, "\(first) \(retried)")
     }
 
-    @Test("what is not ordinary goes to the router: large body, Expect, Connection: close, other scopes, unknown keys")
+    @Test("what is not ordinary goes to the router: large body, Expect, Connection: close, HTTP/1.0, two keys, other scopes, unknown keys")
     func handedOn() throws {
         let server = try Server(.sqlite)
         let keyFile = server.keyFile
@@ -245,9 +245,21 @@ struct VerifyFastPathTests {
         var expect = try connection.reply()
         if expect.status == 100 { expect = try connection.reply() }
         #expect(expect.body == #"{"result":"rejected"}"#, "\(expect)")
+        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000"), extraHeaders: ["Authorization: Bearer \(token)"]))
+        let twoKeys = try connection.reply()
+        #expect(twoKeys.status == 401, "two Authorization headers: \(twoKeys)")
+        let http10 = try Connection(server.url)
+        try http10.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000")).replacingOccurrences(of: "HTTP/1.1", with: "HTTP/1.0"))
+        #expect(try http10.reply().body == #"{"result":"rejected"}"#)
         #expect(try Self.fastPathCount(server) == before, "none of these should have taken the fast path")
+        // Header names in any case are still ordinary.
+        let shouted = ["POST /v1/verify HTTP/1.1", "HOST: 127.0.0.1", "AUTHORIZATION: Bearer \(token)", "content-LENGTH: \(Self.verifyBody("nobody", "000000").utf8.count)"].joined(separator: "\r\n")
+            + "\r\n\r\n" + Self.verifyBody("nobody", "000000")
+        try connection.send(shouted)
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        #expect(try Self.fastPathCount(server) == before + 1)
         try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000"), extraHeaders: ["Connection: close"]))
         #expect(try connection.reply().body == #"{"result":"rejected"}"#)
-        #expect(try Self.fastPathCount(server) == before)
+        #expect(try Self.fastPathCount(server) == before + 1)
     }
 }
