@@ -63,25 +63,40 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 local users = $users
+-- Random users and codes, formatted once per thread (formatting per request costs the load generator
+-- more CPU than it costs the server to answer; both share the same 2 cores).
+local requests = {}
+local next = 1
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+  for i = 1, 20000 do
+    local body = string.format('{"user":"u%d","code":"%06d"}', math.random(0, users - 1), math.random(0, 999999))
+    requests[i] = wrk.format(nil, "/v1/verify", nil, body)
+  end
+end
 request = function()
-  local body = string.format('{"user":"u%d","code":"%06d"}', math.random(0, users - 1), math.random(0, 999999))
-  return wrk.format(nil, "/v1/verify", nil, body)
+  local r = requests[next]
+  next = next % #requests + 1
+  return r
 end
 LUA
 # The server's CPU time (user + system, from /proc) per request served: less sensitive than requests/s to
 # what else the shared machine is doing, and it counts what the load generator does not.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 ctx() { cat /proc/$server/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+# A local PostgreSQL's CPU time (all its processes), when the store is one.
+pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
 per_request() { # ticks-before ticks-after wrk-output
   local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
   awk -v t0="$1" -v t1="$2" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "bench-service: server CPU %.1f µs per request (%d requests)\n", (t1 - t0) / hz * 1e6 / n, n }'
 }
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
-t0=$(cpu_ticks); c0=$(ctx)
+t0=$(cpu_ticks); c0=$(ctx); p0=$(pg_ticks)
 python3 -c "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); r=resource.getrusage(resource.RUSAGE_CHILDREN); print(\"wrk CPU s\", r.ru_utime+r.ru_stime)" wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
 per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"
-curl -s "$url/metrics" | grep -E '^mfa_verify_total'
+[ -n "$postgres" ] && echo "bench-service: local PostgreSQL CPU $(( ($(pg_ticks) - p0) * 1000 / $(getconf CLK_TCK) )) ms over the run"
+curl -s "$url/metrics" | grep -E '^mfa_verify_total|^mfa_http_fast_path_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
 t0=$(cpu_ticks); c0=$(ctx)

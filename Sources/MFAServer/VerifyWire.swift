@@ -60,6 +60,7 @@ extension VerifyRequest {
 extension VerifyResponse {
     /// The JSON body, written directly: this is the hottest response of the API.
     var json: ByteBuffer {
+        if serial == nil, result == "rejected" { return Self.rejectedJSON }
         var buffer = ByteBuffer()
         buffer.writeStaticString(#"{"result":"#)
         JSONText.write(result, to: &buffer)
@@ -77,6 +78,8 @@ extension VerifyResponse {
     }
 
     static let contentType = "application/json; charset=utf-8"
+    /// Every rejection's body: the same bytes whatever the reason.
+    private static let rejectedJSON = ByteBuffer(string: #"{"result":"rejected"}"#)
 }
 
 /// JSON string literals.
@@ -102,13 +105,16 @@ enum JSONText {
 
 /// The `Date` response header (RFC 9110 IMF-fixdate), formatted once per second.
 enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    /// `Date: …\r\nServer: …\r\n\r\n`, the end of every fast-path response head, for this second.
+    private static let trailer = Mutex<(second: Int, bytes: ByteBuffer)>((-1, ByteBuffer()))
 
-    static var now: String {
+    static var headTrailer: ByteBuffer {
         let second = time(nil)
-        return cache.withLock { cached in
-            if cached.second != second { cached = (second, format(second)) }
-            return cached.text
+        return trailer.withLock { cached in
+            if cached.second != second {
+                cached = (second, ByteBuffer(string: "Date: \(format(second))\r\nServer: \(serverName)\r\n\r\n"))
+            }
+            return cached.bytes
         }
     }
 
@@ -129,8 +135,18 @@ enum HTTPWire {
     static func response(_ status: HTTPResponse.Status, contentType: String, body: ByteBuffer) -> ByteBuffer {
         var out = ByteBuffer()
         out.reserveCapacity(160 + body.readableBytes)
-        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.readableBytes)\r\n")
-        out.writeString("Date: \(HTTPDate.now)\r\nServer: \(serverName)\r\n\r\n")
+        if status == .ok {
+            out.writeStaticString("HTTP/1.1 200 OK\r\n")
+        } else {
+            out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        }
+        out.writeStaticString("Content-Type: ")
+        out.writeString(contentType)
+        out.writeStaticString("\r\nContent-Length: ")
+        out.writeString(String(body.readableBytes))
+        out.writeStaticString("\r\n")
+        var trailer = HTTPDate.headTrailer
+        out.writeBuffer(&trailer)
         var body = body
         out.writeBuffer(&body)
         return out
