@@ -203,5 +203,13 @@ struct ServiceEndToEndTests {
         #expect(plain.stdout != "200")
         let untrusted = try TestTools.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", server.url + "/healthz"])
         #expect(untrusted.status != 0)  // curl refuses a certificate it cannot verify
+        // Verifies over TLS: the first through the router (it fills the key cache), the second on the
+        // fast path inside the TLS pipeline, on one connection.
+        let body = #"{"user":"nobody","code":"123456"}"#
+        let arguments = ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(server.token)", "-H", "Content-Type: application/json", "-d", body]
+        let verifies = try TestTools.run("curl", arguments + [server.url + "/v1/verify", "--next"] + arguments + [server.url + "/v1/verify"])
+        #expect(verifies.stdout == #"{"result":"rejected"}{"result":"rejected"}"#, "\(verifies.stdout) \(verifies.stderr)")
+        let metrics = try TestTools.run("curl", ["-s", "--cacert", cert, server.url + "/metrics"]).stdout
+        #expect(metrics.contains("\nmfa_http_fast_path_total 1\n"), "\(metrics)")
     }
 }
