@@ -9,14 +9,27 @@ public final class BatchQueue<Job: Sendable>: Sendable {
         var draining = false
     }
 
+    private enum Processor: Sendable {
+        case async(@Sendable ([Job]) async -> Void)
+        case callback(@Sendable ([Job], _ done: @escaping @Sendable () -> Void) -> Void)
+    }
+
     private let state = Mutex(State())
     private let maximumBatch: Int
-    private let process: @Sendable ([Job]) async -> Void
+    private let processor: Processor
 
     /// `process` handles one batch (and answers its jobs); it is never called with an empty batch.
     public init(maximumBatch: Int, process: @escaping @Sendable ([Job]) async -> Void) {
         self.maximumBatch = max(1, maximumBatch)
-        self.process = process
+        self.processor = .async(process)
+    }
+
+    /// `process` starts one batch and calls `done` once it has answered its jobs; the next batch then
+    /// starts right there, on `done`'s thread. A processor that finishes on its own worker (a database
+    /// writer's queue) keeps the whole drain on that thread, with no hop between batches.
+    public init(maximumBatch: Int, startingOnCompletion process: @escaping @Sendable ([Job], _ done: @escaping @Sendable () -> Void) -> Void) {
+        self.maximumBatch = max(1, maximumBatch)
+        self.processor = .callback(process)
     }
 
     /// Queues `job`; it is processed in the next batch.
@@ -27,22 +40,32 @@ public final class BatchQueue<Job: Sendable>: Sendable {
             s.draining = true
             return true
         }
-        if startDrainer { Task { await self.drain() } }
+        guard startDrainer else { return }
+        switch processor {
+        case .async(let process): Task { await self.drain(process) }
+        case .callback(let process): startNext(process)
+        }
     }
 
-    private func drain() async {
-        while true {
-            let batch = state.withLock { s -> [Job] in
-                guard !s.queue.isEmpty else {
-                    s.draining = false
-                    return []
-                }
-                let batch = Array(s.queue.prefix(maximumBatch))
-                s.queue.removeFirst(batch.count)
-                return batch
+    /// The next batch, or nil (and the drainer ends) when the queue is empty.
+    private func nextBatch() -> [Job]? {
+        state.withLock { s -> [Job]? in
+            guard !s.queue.isEmpty else {
+                s.draining = false
+                return nil
             }
-            if batch.isEmpty { return }
-            await process(batch)
+            let batch = Array(s.queue.prefix(maximumBatch))
+            s.queue.removeFirst(batch.count)
+            return batch
         }
+    }
+
+    private func drain(_ process: @Sendable ([Job]) async -> Void) async {
+        while let batch = nextBatch() { await process(batch) }
+    }
+
+    private func startNext(_ process: @escaping @Sendable ([Job], _ done: @escaping @Sendable () -> Void) -> Void) {
+        guard let batch = nextBatch() else { return }
+        process(batch) { self.startNext(process) }
     }
 }

@@ -26,7 +26,7 @@ final class GroupCommit: Sendable {
     private let queue: BatchQueue<Job>
 
     init(pool: DatabasePool, maximumBatch: Int = 512, begin: @escaping Begin = { _ in }, end: @escaping End = { _ in }, failed: @escaping Failed = {}) {
-        queue = BatchQueue(maximumBatch: maximumBatch) { jobs in await Self.commit(jobs, pool: pool, begin: begin, end: end, failed: failed) }
+        queue = BatchQueue(maximumBatch: maximumBatch) { jobs, done in Self.commit(jobs, pool: pool, begin: begin, end: end, failed: failed, done: done) }
     }
 
     /// Runs `body` in a write transaction shared with other concurrent jobs; returns after the commit.
@@ -39,29 +39,34 @@ final class GroupCommit: Sendable {
     }
 
     /// One transaction for `jobs`, each in its own savepoint; answers them after the commit.
-    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: Begin, end: End, failed: Failed) async {
-        do {
-            let bodies = jobs.map(\.body)
-            let results = try await pool.write { db -> [Result<any Sendable, any Error>] in
-                try begin(db)
-                let results = bodies.map { body in
-                    let result = Result { try savepoint(db) { try body(db) } }
-                    if case .failure = result { failed() }
-                    return result
-                }
-                try end(db)
-                return results
+    /// One batch in one transaction on the writer's queue. The callers are answered there, right
+    /// after the commit, and `done` starts the next batch on the same queue: no thread hop between
+    /// a commit and its answers, or between one batch and the next.
+    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: @escaping Begin, end: @escaping End, failed: @escaping Failed,
+                               done: @escaping @Sendable () -> Void) {
+        let bodies = jobs.map(\.body)
+        pool.asyncWrite({ db -> [Result<any Sendable, any Error>] in
+            try begin(db)
+            let results = bodies.map { body in
+                let result = Result { try savepoint(db) { try body(db) } }
+                if case .failure = result { failed() }
+                return result
             }
-            for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
-        } catch {
-            // The transaction itself failed (could not begin or commit): nothing in it is durable.
-            failed()
-            for job in jobs { job.continuation.resume(throwing: error) }
-        }
+            try end(db)
+            return results
+        }, completion: { _, outcome in
+            switch outcome {
+            case .success(let results):
+                for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+            case .failure(let error):
+                // The transaction itself failed (could not begin or commit): nothing in it is durable.
+                failed()
+                for job in jobs { job.continuation.resume(throwing: error) }
+            }
+            done()
+        })
     }
 
-    /// `body` inside a savepoint: released when it returns, rolled back when it throws. The three
-    /// statements come from the connection's cache (GRDB's `inSavepoint` compiles them every time).
     private static func savepoint(_ db: Database, _ body: () throws -> any Sendable) throws -> any Sendable {
         try db.cachedStatement(sql: "SAVEPOINT job").execute()
         do {
