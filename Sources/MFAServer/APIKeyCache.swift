@@ -22,17 +22,22 @@ final class APIKeyCache: Sendable {
     /// otherwise (unknown, expired, wrong secret), without touching the store.
     /// `until` is when the cache entry expires: a caller may reuse the answer for the same token until then.
     func cached(_ token: String) -> (record: APIKeyRecord, until: ContinuousClock.Instant)? {
-        guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }
-        let now = ContinuousClock.now
-        guard let entry = entries.withLock({ $0[id] }), entry.expires > now, APIKeyTokens.matches(entry.record, secret: secret) else { return nil }
+        guard let (id, secret) = APIKeyTokens.parse(token), let entry = fresh(id, at: .now),
+              APIKeyTokens.matches(entry.record, secret: secret) else { return nil }
         return (entry.record, entry.expires)
+    }
+
+    /// The entry for key `id` if it has not expired at `now`.
+    private func fresh(_ id: String, at now: ContinuousClock.Instant) -> Entry? {
+        guard let entry = entries.withLock({ $0[id] }), entry.expires > now else { return nil }
+        return entry
     }
 
     /// The key `token` belongs to, from the cache when fresh, else from `service`.
     func authenticate(_ token: String, service: MFAService) async throws(MFAError) -> APIKeyRecord? {
         guard let (id, secret) = APIKeyTokens.parse(token) else { return nil }
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[id] }), entry.expires > now {
+        if let entry = fresh(id, at: now) {
             return APIKeyTokens.matches(entry.record, secret: secret) ? entry.record : nil
         }
         guard let record = try await service.authenticate(token: token) else {

@@ -42,7 +42,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let shared: Shared
-    /// Where answers are written: the HTTP/1 encoder's context, so the bytes go straight to the socket.
+    /// Where answers are written: the HTTP/1 encoder's context, so the bytes go straight to the socket;
+    /// nil once the handler has left the pipeline.
     private var output: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
     /// Requests handed to Hummingbird whose response has not ended yet.
@@ -53,7 +54,6 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var held: CircularBuffer<HTTPServerRequestPart> = []
     private var readRequested = false
     private var quiesce: Any?
-    private var removed = false
     /// The last `Authorization` value the cache accepted on this connection, and until when that holds.
     private var knownToken: (header: String, key: APIKeyRecord, until: ContinuousClock.Instant)?
 
@@ -68,7 +68,6 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        removed = true
         output = nil
     }
 
@@ -172,7 +171,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(_ response: ByteBuffer, context: ChannelHandlerContext) {
         answering = false
-        guard !removed, let output else { return }
+        guard let output else { return }
         output.writeAndFlush(NIOAny(response), promise: nil)
 
         // What arrived meanwhile, in order; it may start another answer, which holds the rest again.

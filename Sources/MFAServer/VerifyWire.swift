@@ -84,6 +84,8 @@ extension VerifyResponse {
 
 /// JSON string literals.
 enum JSONText {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// Appends `text` as a JSON string, quoted and escaped.
     static func write(_ text: String, to buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
@@ -92,10 +94,9 @@ enum JSONText {
             case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
             case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
             case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
                 buffer.writeStaticString("\\u00")
-                buffer.writeInteger(hex[Int(byte >> 4)])
-                buffer.writeInteger(hex[Int(byte & 15)])
+                buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                buffer.writeInteger(hexDigits[Int(byte & 15)])
             default: buffer.writeInteger(byte)
             }
         }
