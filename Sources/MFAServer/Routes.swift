@@ -284,10 +284,12 @@ public struct TLSFiles: Sendable {
 }
 
 /// The application: the router on `host:port`, over TLS when `tls` is given.
+/// `keyCacheLifetime` bounds how long a key revoked elsewhere keeps working in this process.
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
+                             keyCacheLifetime: Duration = .seconds(2),
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
-    let keys = APIKeyCache()
+    let keys = APIKeyCache(lifetime: keyCacheLifetime)
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
     var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath) }
     if let tls {

@@ -16,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("totp-window"), help: "Sign-in window: TOTP steps either side of the device's drift.") var totpWindow: Int = 1
     @Option(name: .customLong("hotp-look-ahead"), help: "Sign-in window: HOTP counters ahead.") var hotpLookAhead: Int = 10
     @Option(name: .customLong("lockout-threshold"), help: "Consecutive failures that lock a device.") var lockoutThreshold: Int = 10
+    @Option(name: .customLong("api-key-cache"), help: "Seconds an authenticated API key is cached; a key revoked elsewhere stops working here within this time.")
+    var apiKeyCache: Int = 2
 
     func run() async throws {
         try await CLIOutput.run {
@@ -27,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...10).contains(totpWindow), (0...1_000).contains(hotpLookAhead), (1...1_000).contains(lockoutThreshold) else {
                 throw CLIError("--totp-window must be 0-10, --hotp-look-ahead 0-1000, --lockout-threshold 1-1000")
             }
+            guard (0...3_600).contains(apiKeyCache) else { throw CLIError("--api-key-cache must be 0-3600 seconds") }
             var policy = Policy()
             policy.totpWindow = totpWindow
             policy.hotpLookAhead = hotpLookAhead
@@ -43,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls) { actual in
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache)) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
             try await app.runService()
