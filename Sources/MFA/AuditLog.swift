@@ -78,6 +78,19 @@ public struct AuditChain: Sendable {
         return AuditEntry(sequence: sequence, draft: draft, previousHash: previous, hash: Self.hash(sequence, draft, previous))
     }
 
+    /// The entries that follow `head`, one per draft, in order.
+    public func entries(after head: (sequence: Int64, hash: [UInt8])?, _ drafts: [AuditDraft]) -> [AuditEntry] {
+        var head = head
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(drafts.count)
+        for draft in drafts {
+            let entry = entry(after: head, draft)
+            entries.append(entry)
+            head = (entry.sequence, entry.hash)
+        }
+        return entries
+    }
+
     /// The checkpoint for `entry`.
     public func checkpoint(for entry: AuditEntry) -> AuditCheckpoint {
         checkpoint(sequence: entry.sequence, hash: entry.hash)

@@ -2,6 +2,7 @@ import Logging
 import MFA
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Group commit for the sign-in path's writes (accept, failure count, audit append): the operations
 /// that arrive while a batch is committing form the next batch, which runs in one transaction on one
@@ -59,7 +60,32 @@ final class PostgresGroupCommit: Sendable {
 
     init(client: PostgresClient, chain: AuditChain, logger: Logger) {
         let committer = Committer(client: client, chain: chain, logger: logger)
-        queue = BatchQueue(maximumBatch: Self.maximumBatch) { jobs in await committer.process(jobs) }
+        let writes = WritePipeline()
+        queue = BatchQueue(maximumBatch: Self.maximumBatch) { jobs in
+            let decided = await committer.decideSignIns(jobs)
+            await writes.enqueue { await committer.process(decided) }
+        }
+    }
+
+    /// The two stages of the batches, overlapped: while one batch's transaction runs, the next batch
+    /// reads its users' devices and decides its sign-ins. The transactions themselves run one at a
+    /// time, in batch order.
+    ///
+    /// A decision can therefore rest on a read that does not yet show the previous batch's writes. That
+    /// is safe because the writes do not trust the decisions: an acceptance is a compare-and-set on the
+    /// watermark and the device state (as it must be anyway, with other server processes on the same
+    /// database), and a failure is an increment. An acceptance that loses to the batch before it is
+    /// answered and logged as a replay, exactly as when another process wins the race.
+    private final class WritePipeline: Sendable {
+        private let running = Mutex<Task<Void, Never>?>(nil)
+
+        /// Waits for the previous batch's transaction to end, then starts `write` and returns at once:
+        /// the caller's next batch accumulates meanwhile, so batches grow when the database is slower
+        /// than the decisions.
+        func enqueue(_ write: @escaping @Sendable () async -> Void) async {
+            await running.withLock { $0 }?.value
+            running.withLock { $0 = Task { await write() } }
+        }
     }
 
     /// Runs `operation` in the next batch; returns after that batch has committed.
@@ -70,19 +96,30 @@ final class PostgresGroupCommit: Sendable {
     }
 
     /// Runs batches on PostgreSQL.
-    private struct Committer: Sendable {
+    private final class Committer: Sendable {
         let client: PostgresClient
         let chain: AuditChain
         let logger: Logger
+        /// The audit chain's head as this process's last batch committed it (nil: not known). The
+        /// next batch offers its entries after it, in one round trip; a head moved meanwhile by another
+        /// transaction or process only costs that batch the locked way.
+        private let head = Mutex<(sequence: Int64, hash: [UInt8])?>(nil)
 
-        /// One batch in one transaction; if it fails as a whole, each operation again on its own.
+        init(client: PostgresClient, chain: AuditChain, logger: Logger) {
+            self.client = client
+            self.chain = chain
+            self.logger = logger
+        }
+
+        /// One batch of decided jobs in one transaction; if it fails as a whole, each operation again
+        /// on its own.
         func process(_ jobs: [Job]) async {
-            let jobs = await decideSignIns(jobs)
             guard !jobs.isEmpty else { return }
             do {
                 let outcomes = try await commit(jobs.map(\.operation))
                 for (job, outcome) in zip(jobs, outcomes) { job.continuation.resume(returning: job.answer(outcome)) }
             } catch where jobs.count > 1 {
+                head.withLock { $0 = nil }
                 for job in jobs {
                     do { job.continuation.resume(returning: job.answer(try await commit([job.operation])[0])) } catch { job.continuation.resume(throwing: error) }
                 }
@@ -94,7 +131,7 @@ final class PostgresGroupCommit: Sendable {
         /// Replaces each sign-in by the operation its decision commits (answered through a
         /// continuation that maps the outcome back); sign-ins whose read or decision fails are answered
         /// with the error and leave the batch.
-        private func decideSignIns(_ jobs: [Job]) async -> [Job] {
+        func decideSignIns(_ jobs: [Job]) async -> [Job] {
             let owners = jobs.compactMap { job -> String? in
                 if case .signIn(let owner, _) = job.operation { return owner }
                 return nil
@@ -136,36 +173,39 @@ final class PostgresGroupCommit: Sendable {
 
         /// One transaction for `operations`; their outcomes in order.
         ///
-        /// The operations are cut into segments in which no device appears twice; a segment's accepts
-        /// are one set-based `UPDATE` and its failures another (they touch disjoint rows, so their order
-        /// inside the segment does not matter), and segments run in arrival order — the same effects as
-        /// one transaction per operation, in a constant number of statements per segment.
+        /// The operations are cut into segments in arrival order; a segment's accepts are one set-based
+        /// `UPDATE` and its failures another, and segments run in arrival order. Inside a segment an
+        /// accepted device appears once and no failure touches it; failures of one device may repeat
+        /// (they become one counted row: see ``FailureBatch``), unless a lock could expire at once
+        /// (a zero lock duration), when each must see the one before. The same effects as one
+        /// transaction per operation, in a constant number of statements per segment.
         private func commit(_ operations: [Operation]) async throws -> [Outcome] {
-            try await client.withTransaction(logger: logger) { c in
+            let expected = head.withLock { $0 }
+            let (outcomes, newHead) = try await client.withTransaction(logger: logger) { c in
                 var outcomes = [Outcome?](repeating: nil, count: operations.count)
                 var segment: [Int] = []
-                var serials = Set<String>()
-                func touched(_ operation: Operation) -> [String] {
-                    switch operation {
-                    case .accept(let a, _): return [a.serial]
-                    case .failure(let serials, _, _, _): return serials
-                    case .audit, .signIn: return []
-                    }
-                }
+                var accepted = Set<String>()
+                var failed = Set<String>()
                 var start = 0
                 while start < operations.count {
                     segment.removeAll(keepingCapacity: true)
-                    serials.removeAll(keepingCapacity: true)
+                    accepted.removeAll(keepingCapacity: true)
+                    failed.removeAll(keepingCapacity: true)
                     var policy: Policy?
                     var i = start
-                    while i < operations.count {
-                        let rows = touched(operations[i])
-                        if rows.contains(where: serials.contains) { break }
-                        if case .failure(_, let p, _, _) = operations[i] {
-                            if let policy, policy != p { break }
+                    scan: while i < operations.count {
+                        switch operations[i] {
+                        case .accept(let a, _):
+                            if accepted.contains(a.serial) || failed.contains(a.serial) { break scan }
+                            accepted.insert(a.serial)
+                        case .failure(let serials, let p, _, _):
+                            if let policy, policy != p { break scan }
+                            let repeats = p.baseLockSeconds > 0 && p.maximumLockSeconds > 0
+                            if serials.contains(where: { accepted.contains($0) || (!repeats && failed.contains($0)) }) { break scan }
                             policy = p
+                            failed.formUnion(serials)
+                        case .audit, .signIn: break
                         }
-                        serials.formUnion(rows)
                         segment.append(i)
                         i += 1
                     }
@@ -179,9 +219,11 @@ final class PostgresGroupCommit: Sendable {
                     default: break
                     }
                 }
-                if !drafts.isEmpty { try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger) }
-                return outcomes.map { $0 ?? .appended }
+                let newHead = try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger, expected: expected)
+                return (outcomes.map { $0 ?? .appended }, newHead)
             }
+            if let newHead { head.withLock { $0 = newHead } }
+            return outcomes
         }
 
         /// One segment: operations that touch disjoint devices.
@@ -203,11 +245,26 @@ final class PostgresGroupCommit: Sendable {
                 for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
             }
             if !failures.isEmpty {
-                let rows = failures.flatMap { f in f.serials.map { ($0, f.now) } }
-                let statement = PostgresMFAStore.FailureBatch(policy: policy, serials: rows.map(\.0), nows: rows.map(\.1))
-                let locked = Set(try await c.execute(statement, logger: logger).all().filter { $0.state == "locked" }.map(\.serial))
-                // In the order each caller gave, like one statement per device.
-                for f in failures { outcomes[f.index] = .failed(locked: f.serials.filter(locked.contains)) }
+                // One row per device: how many of the segment's failures it takes, and the last time.
+                var rows: [String: (count: Int64, now: Int64)] = [:]
+                var order: [String] = []
+                for f in failures {
+                    for serial in f.serials {
+                        if let row = rows[serial] { rows[serial] = (row.count + 1, max(row.now, f.now)) } else {
+                            rows[serial] = (1, f.now)
+                            order.append(serial)
+                        }
+                    }
+                }
+                let statement = PostgresMFAStore.FailureBatch(
+                    policy: policy, serials: order, nows: order.map { rows[$0]!.now }, counts: order.map { rows[$0]!.count })
+                var locked = Set(try await c.execute(statement, logger: logger).all().filter { $0.state == "locked" }.map(\.serial))
+                // A lock is reported once, to the last of the device's failures (in the order each caller
+                // gave its devices): one `device.lock` audit entry per lock, as with one statement each.
+                for f in failures.reversed() {
+                    let mine = f.serials.filter { locked.remove($0) != nil }
+                    outcomes[f.index] = .failed(locked: mine)
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MFA
 import NIOCore
+import NIOPosix
 import OTP
 import PostgresNIO
 
@@ -21,6 +22,10 @@ public final class PostgresMFAStore: MFAStore {
     let commits: PostgresGroupCommit
 
     static let auditLock: Int64 = 0x4D46_4131  // "MFA1"
+
+    /// The event loop of every PostgreSQL connection in this process: its own thread, so a round trip
+    /// to the database is not queued behind the HTTP work of the server's event loops.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     let schema: String?
     let endpoint: String
@@ -57,7 +62,7 @@ public final class PostgresMFAStore: MFAStore {
             ("idle_in_transaction_session_timeout", "10000"), ("lock_timeout", "10000"),
         ]
         self.schema = schema
-        client = PostgresClient(configuration: configuration)
+        client = PostgresClient(configuration: configuration, eventLoopGroup: Self.eventLoops)
         self.chain = chain
         commits = PostgresGroupCommit(client: client, chain: chain, logger: logger)
         let client = self.client
@@ -458,21 +463,27 @@ public final class PostgresMFAStore: MFAStore {
     /// lock until its commit, so a row committed meanwhile is seen (and locked) now, and without one
     /// the head comes from the entries. `audit.seq` is the primary key besides: no interleaving can
     /// fork the chain.
-    static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger) async throws {
-        guard !drafts.isEmpty else { return }
+    ///
+    /// With `expected`, the head this process committed last, the entries are first offered after it
+    /// in one round trip (``AuditAppendAfter``); only if another transaction moved the head since does
+    /// the append take the locked way. Returns the new head (committed when the caller's transaction is).
+    @discardableResult
+    static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger,
+                       expected: (sequence: Int64, hash: [UInt8])? = nil) async throws -> (sequence: Int64, hash: [UInt8])? {
+        guard !drafts.isEmpty else { return nil }
+        if let expected, drafts.count <= 2_000 {
+            let entries = chain.entries(after: expected, drafts)
+            let last = entries[entries.count - 1]
+            let statement = AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected)
+            if try await c.execute(statement, logger: logger).all().first == 1 { return (last.sequence, last.hash) }
+        }
         var head = try await c.execute(AuditHeadLocked(), logger: logger).all().first
         if head == nil {
             _ = try await c.execute(AuditLock(), logger: logger).all()
             head = try await c.execute(AuditHeadLocked(), logger: logger).all().first
             if head == nil { head = try await c.execute(AuditHead(), logger: logger).all().first }
         }
-        var entries: [AuditEntry] = []
-        entries.reserveCapacity(drafts.count)
-        for draft in drafts {
-            let entry = chain.entry(after: head, draft)
-            entries.append(entry)
-            head = (entry.sequence, entry.hash)
-        }
+        let entries = chain.entries(after: head, drafts)
         var start = 0
         while start < entries.count {
             let chunk = entries[start..<min(entries.count, start + 2_000)]
@@ -483,6 +494,7 @@ public final class PostgresMFAStore: MFAStore {
                 _ = try await c.execute(AuditAppend(entries: chunk, checkpoint: chain.checkpoint(for: chunk[chunk.endIndex - 1])), logger: logger).all()
             }
         }
+        return (entries[entries.count - 1].sequence, entries[entries.count - 1].hash)
     }
 
     func checkLimit(_ c: PostgresConnection, owner: String, excluding serial: String, maximum: Int) async throws {

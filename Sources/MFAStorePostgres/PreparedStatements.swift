@@ -52,20 +52,28 @@ extension PostgresMFAStore {
         func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
     }
 
-    /// Failures of distinct devices under one policy: each counts one failure and locks at the
-    /// threshold, with a delay doubling per lockout. Returns each changed serial and its new state.
+    /// Failures under one policy, one row per device with how many failures it takes: each counts
+    /// one failure and locks at the threshold, with a delay doubling per lockout. Returns each changed
+    /// serial and its new state.
+    ///
+    /// `n` failures of one device in a row act like `n` single failures (the lock delay is never
+    /// zero, see `PostgresGroupCommit`): they count until the threshold, the one that reaches it locks,
+    /// and the rest find the device locked and change nothing. A device whose lock has expired, or
+    /// that is already at the threshold, takes one failure and locks again.
     struct FailureBatch: PostgresPreparedStatement {
-        static let name = "mfa_failure_batch"
+        static let name = "mfa_failure_batch_n"
+        /// The failures a device takes: all of them, or as many as bring it to the threshold.
+        private static let taken = "LEAST(f.n, GREATEST(1, $1 - d.failure_count))"
         static let sql = """
             UPDATE devices d SET
-                failure_count = d.failure_count + 1,
-                state = CASE WHEN d.failure_count + 1 >= $1 THEN 'locked' ELSE d.state END,
-                lockouts = CASE WHEN d.failure_count + 1 >= $1 THEN d.lockouts + 1 ELSE d.lockouts END,
-                locked_until = CASE WHEN d.failure_count + 1 >= $1
+                failure_count = d.failure_count + \(taken),
+                state = CASE WHEN d.failure_count + \(taken) >= $1 THEN 'locked' ELSE d.state END,
+                lockouts = CASE WHEN d.failure_count + \(taken) >= $1 THEN d.lockouts + 1 ELSE d.lockouts END,
+                locked_until = CASE WHEN d.failure_count + \(taken) >= $1
                     THEN f.now + LEAST($2::BIGINT << LEAST(d.lockouts, 20)::INT, $3::BIGINT)
                     ELSE d.locked_until END,
-                revision = d.revision + 1
-            FROM unnest($4::TEXT[], $5::BIGINT[]) AS f(serial, now)
+                revision = d.revision + \(taken)
+            FROM unnest($4::TEXT[], $5::BIGINT[], $6::BIGINT[]) AS f(serial, now, n)
             WHERE d.serial = f.serial
                 AND (d.state = 'active' OR (d.state = 'locked' AND d.locked_until IS NOT NULL AND d.locked_until <= f.now))
             RETURNING d.serial, d.state
@@ -74,14 +82,17 @@ extension PostgresMFAStore {
         let policy: Policy
         let serials: [String]
         let nows: [Int64]
+        /// Failures per device (each at least 1).
+        let counts: [Int64]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 5)
+            var bindings = PostgresBindings(capacity: 6)
             bindings.append(Int64(policy.lockoutThreshold))
             bindings.append(policy.baseLockSeconds)
             bindings.append(policy.maximumLockSeconds)
             bindings.append(serials)
             bindings.append(nows)
+            bindings.append(counts)
             return bindings
         }
 
@@ -177,6 +188,39 @@ extension PostgresMFAStore {
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
+    }
+}
+
+extension PostgresMFAStore {
+    /// The entries and the signed checkpoint of the new head, but only if the checkpoint still holds
+    /// the head the caller expects (the one this process committed last): one round trip instead of
+    /// the locked head read plus ``AuditAppend``. Returns 1 when appended, 0 when the head had moved
+    /// (nothing written; the caller appends the locked way). Waits, like any update, for a transaction
+    /// holding the checkpoint's row, then compares against what that one committed.
+    struct AuditAppendAfter: PostgresPreparedStatement {
+        static let name = "mfa_audit_append_after"
+        static let sql = """
+            WITH moved AS (
+                UPDATE audit_checkpoint SET seq = $13, hash = $14, mac = $15 WHERE id = 1 AND seq = $16 AND hash = $17 RETURNING 1
+            ), appended AS (
+                INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
+                \(AuditInsert.entriesSQL) WHERE EXISTS (SELECT 1 FROM moved)
+            )
+            SELECT count(*)::INT4 FROM moved
+            """
+        typealias Row = Int32
+        let entries: ArraySlice<AuditEntry>
+        let checkpoint: AuditCheckpoint
+        let expected: (sequence: Int64, hash: [UInt8])
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = try AuditAppend(entries: entries, checkpoint: checkpoint).makeBindings()
+            bindings.append(expected.sequence)
+            bindings.append(ByteBuffer(bytes: expected.hash))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
     }
 }
 

@@ -31,6 +31,12 @@ public final class PCSCCard: APDUTransport {
             throw PCSCError(rawValue: Int64(SCARD_W_REMOVED_CARD), operation: "send a command to '\(reader)'")
         }
         try PCSCContext.check(result, "send a command to '\(reader)'")
+        // A reader that answers with no bytes at all (vpcd does when its card goes away mid-command)
+        // has no status word to parse: the card was removed, or it does not respond.
+        if length == 0 {
+            let code = cardIsGone() ? SCARD_W_REMOVED_CARD : SCARD_W_UNRESPONSIVE_CARD
+            throw PCSCError(rawValue: Int64(code), operation: "send a command to '\(reader)'")
+        }
         return Array(response.prefix(Int(length)))
     }
 
@@ -40,6 +46,11 @@ public final class PCSCCard: APDUTransport {
         let suspicious: [LONG] = [SCARD_E_NOT_TRANSACTED, SCARD_W_REMOVED_CARD, SCARD_E_NO_SMARTCARD, SCARD_W_UNRESPONSIVE_CARD, SCARD_F_COMM_ERROR]
         guard suspicious.contains(result) else { return false }
         if result == SCARD_W_REMOVED_CARD || result == SCARD_E_NO_SMARTCARD { return true }
+        return cardIsGone()
+    }
+
+    /// Asks the reader, for up to a second, whether the card has left it.
+    private func cardIsGone() -> Bool {
         for _ in 0..<20 {
             var nameLength: DWORD = 0
             var state: DWORD = 0
