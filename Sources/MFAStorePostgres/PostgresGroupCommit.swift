@@ -58,10 +58,10 @@ final class PostgresGroupCommit: Sendable {
     static let maximumBatch = 256
     private let queue: BatchQueue<Job>
 
-    init(client: PostgresClient, chain: AuditChain, logger: Logger) {
+    init(client: PostgresClient, chain: AuditChain, logger: Logger, executor: (any TaskExecutor)? = nil) {
         let committer = Committer(client: client, chain: chain, logger: logger)
-        let writes = WritePipeline()
-        queue = BatchQueue(maximumBatch: Self.maximumBatch) { jobs in
+        let writes = WritePipeline(executor: executor)
+        queue = BatchQueue(maximumBatch: Self.maximumBatch, executor: executor) { jobs in
             let decided = await committer.decideSignIns(jobs)
             await writes.enqueue { await committer.process(decided) }
         }
@@ -78,13 +78,16 @@ final class PostgresGroupCommit: Sendable {
     /// answered and logged as a replay, exactly as when another process wins the race.
     private final class WritePipeline: Sendable {
         private let running = Mutex<Task<Void, Never>?>(nil)
+        private let executor: (any TaskExecutor)?
+
+        init(executor: (any TaskExecutor)?) { self.executor = executor }
 
         /// Waits for the previous batch's transaction to end, then starts `write` and returns at once:
         /// the caller's next batch accumulates meanwhile, so batches grow when the database is slower
         /// than the decisions.
         func enqueue(_ write: @escaping @Sendable () async -> Void) async {
             await running.withLock { $0 }?.value
-            running.withLock { $0 = Task { await write() } }
+            running.withLock { $0 = Task(executorPreference: executor) { await write() } }
         }
     }
 
@@ -171,101 +174,62 @@ final class PostgresGroupCommit: Sendable {
             return decided
         }
 
-        /// One transaction for `operations`; their outcomes in order.
+        /// `operations` committed together; their outcomes in order.
         ///
-        /// The operations are cut into segments in arrival order; a segment's accepts are one set-based
-        /// `UPDATE` and its failures another, and segments run in arrival order. Inside a segment an
-        /// accepted device appears once and no failure touches it; failures of one device may repeat
-        /// (they become one counted row: see ``FailureBatch``), unless a lock could expire at once
-        /// (a zero lock duration), when each must see the one before. The same effects as one
-        /// transaction per operation, in a constant number of statements per segment.
+        /// A batch of one segment (see ``Segment``) after a known audit head is one statement
+        /// (``PostgresMFAStore/BatchInOneStatement``). Any other batch, or one whose statement met a
+        /// concurrent change, is one transaction: each segment's updates in order, then the audit append.
         private func commit(_ operations: [Operation]) async throws -> [Outcome] {
             let expected = head.withLock { $0 }
+            let segments = Segment.cut(operations)
+            if segments.count == 1, let expected, let outcomes = await commitInOneStatement(operations, segments[0], after: expected) {
+                return outcomes
+            }
             let (outcomes, newHead) = try await client.withTransaction(logger: logger) { c in
                 var outcomes = [Outcome?](repeating: nil, count: operations.count)
-                var segment: [Int] = []
-                var accepted = Set<String>()
-                var failed = Set<String>()
-                var start = 0
-                while start < operations.count {
-                    segment.removeAll(keepingCapacity: true)
-                    accepted.removeAll(keepingCapacity: true)
-                    failed.removeAll(keepingCapacity: true)
-                    var policy: Policy?
-                    var i = start
-                    scan: while i < operations.count {
-                        switch operations[i] {
-                        case .accept(let a, _):
-                            if accepted.contains(a.serial) || failed.contains(a.serial) { break scan }
-                            accepted.insert(a.serial)
-                        case .failure(let serials, let p, _, _):
-                            if let policy, policy != p { break scan }
-                            let repeats = p.baseLockSeconds > 0 && p.maximumLockSeconds > 0
-                            if serials.contains(where: { accepted.contains($0) || (!repeats && failed.contains($0)) }) { break scan }
-                            policy = p
-                            failed.formUnion(serials)
-                        case .audit, .signIn: break
-                        }
-                        segment.append(i)
-                        i += 1
-                    }
-                    try await self.run(segment.map { ($0, operations[$0]) }, on: c, into: &outcomes)
-                    start = i
+                for segment in segments {
+                    let accepted = segment.accepts.isEmpty ? [] : Set(try await c.execute(segment.acceptStatement, logger: self.logger).all())
+                    let locked = segment.failures.isEmpty ? [] : Set(try await c.execute(segment.failureStatement, logger: self.logger).all().filter { $0.state == "locked" }.map(\.serial))
+                    segment.record(accepted: accepted, locked: locked, into: &outcomes)
                 }
-                var drafts: [AuditDraft] = []
-                for (operation, outcome) in zip(operations, outcomes) {
-                    switch (operation, outcome) {
-                    case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
-                    default: break
-                    }
-                }
-                let newHead = try await PostgresMFAStore.append(c, drafts, chain: self.chain, logger: self.logger, expected: expected)
+                let newHead = try await PostgresMFAStore.append(c, Self.drafts(operations, outcomes), chain: self.chain, logger: self.logger, expected: expected)
                 return (outcomes.map { $0 ?? .appended }, newHead)
             }
             if let newHead { head.withLock { $0 = newHead } }
             return outcomes
         }
 
-        /// One segment: operations that touch disjoint devices.
-        private func run(_ segment: [(index: Int, operation: Operation)], on c: PostgresConnection, into outcomes: inout [Outcome?]) async throws {
-            var accepts: [(index: Int, a: Acceptance)] = []
-            var failures: [(index: Int, serials: [String], now: Int64)] = []
-            var policy = Policy()
-            for (index, operation) in segment {
-                switch operation {
-                case .accept(let a, _): accepts.append((index, a))
-                case .failure(let serials, let p, let now, _):
-                    failures.append((index, serials, now))
-                    policy = p
-                case .audit, .signIn: outcomes[index] = .appended
+        /// The batch as one statement, assuming every accept takes; nil (nothing written) when one did
+        /// not, when the audit head had moved, or on any other error: the caller then takes the
+        /// transaction way, which finds out which.
+        private func commitInOneStatement(_ operations: [Operation], _ segment: Segment, after expected: (sequence: Int64, hash: [UInt8])) async -> [Outcome]? {
+            var assumed = [Outcome?](repeating: nil, count: operations.count)
+            segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: [], into: &assumed)
+            let drafts = Self.drafts(operations, assumed)
+            guard !drafts.isEmpty, drafts.count <= 2_000 else { return nil }
+            let entries = chain.entries(after: expected, drafts)
+            let last = entries[entries.count - 1]
+            let statement = PostgresMFAStore.BatchInOneStatement(
+                accepts: segment.acceptStatement, failures: segment.failureStatement,
+                append: PostgresMFAStore.AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected))
+            let rows: [(serial: String, state: String)?]
+            do { rows = try await client.execute(statement, logger: logger).all() } catch { return nil }
+            var outcomes = assumed
+            segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: Set(rows.compactMap { $0?.state == "locked" ? $0?.serial : nil }), into: &outcomes)
+            head.withLock { $0 = (last.sequence, last.hash) }
+            return outcomes.map { $0 ?? .appended }
+        }
+
+        /// The audit entries `operations` append, given their outcomes: an accept's only if it took.
+        private static func drafts(_ operations: [Operation], _ outcomes: [Outcome?]) -> [AuditDraft] {
+            var drafts: [AuditDraft] = []
+            for (operation, outcome) in zip(operations, outcomes) {
+                switch (operation, outcome) {
+                case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
+                default: break
                 }
             }
-            if !accepts.isEmpty {
-                let accepted = Set(try await c.execute(PostgresMFAStore.AcceptBatch(accepts: accepts.map(\.a)), logger: logger).all())
-                for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
-            }
-            if !failures.isEmpty {
-                // One row per device: how many of the segment's failures it takes, and the last time.
-                var rows: [String: (count: Int64, now: Int64)] = [:]
-                var order: [String] = []
-                for f in failures {
-                    for serial in f.serials {
-                        if let row = rows[serial] { rows[serial] = (row.count + 1, max(row.now, f.now)) } else {
-                            rows[serial] = (1, f.now)
-                            order.append(serial)
-                        }
-                    }
-                }
-                let statement = PostgresMFAStore.FailureBatch(
-                    policy: policy, serials: order, nows: order.map { rows[$0]!.now }, counts: order.map { rows[$0]!.count })
-                var locked = Set(try await c.execute(statement, logger: logger).all().filter { $0.state == "locked" }.map(\.serial))
-                // A lock is reported once, to the last of the device's failures (in the order each caller
-                // gave its devices): one `device.lock` audit entry per lock, as with one statement each.
-                for f in failures.reversed() {
-                    let mine = f.serials.filter { locked.remove($0) != nil }
-                    outcomes[f.index] = .failed(locked: mine)
-                }
-            }
+            return drafts
         }
     }
 }

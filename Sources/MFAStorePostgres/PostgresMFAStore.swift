@@ -64,7 +64,7 @@ public final class PostgresMFAStore: MFAStore {
         self.schema = schema
         client = PostgresClient(configuration: configuration, eventLoopGroup: Self.eventLoops)
         self.chain = chain
-        commits = PostgresGroupCommit(client: client, chain: chain, logger: logger)
+        commits = PostgresGroupCommit(client: client, chain: chain, logger: logger, executor: TmpLoopExecutor(Self.eventLoops.next()))
         let client = self.client
         runner = Task { await client.run() }
     }
@@ -170,6 +170,7 @@ public final class PostgresMFAStore: MFAStore {
                         mac BYTEA NOT NULL
                     )
                     """, logger: self.logger).collect()
+                _ = try await c.query(PostgresQuery(unsafeSQL: Self.batchConflictFunction), logger: self.logger).collect()
             }
         }
     }
@@ -548,5 +549,14 @@ public final class PostgresMFAStore: MFAStore {
         } catch {
             throw MFAError(.storeUnavailable, "PostgreSQL: \(String(reflecting: error))")
         }
+    }
+}
+
+final class TmpLoopExecutor: TaskExecutor, Sendable {
+    let loop: any EventLoop
+    init(_ loop: any EventLoop) { self.loop = loop }
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -40,13 +40,18 @@ extension PostgresMFAStore {
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 6)
+            bind(into: &bindings)
+            return bindings
+        }
+
+        /// Appends this statement's parameters (also for statements that embed it).
+        func bind(into bindings: inout PostgresBindings) {
             bindings.append(accepts.map(\.serial))
             bindings.append(accepts.map(\.step))
             bindings.append(accepts.map(\.counter))
             bindings.append(accepts.map(\.driftSteps))
             bindings.append(accepts.map { PostgresMFAStore.history($0.driftHistory) })
             bindings.append(accepts.map(\.now))
-            return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
@@ -87,13 +92,18 @@ extension PostgresMFAStore {
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 6)
+            bind(into: &bindings)
+            return bindings
+        }
+
+        /// Appends this statement's parameters (also for statements that embed it).
+        func bind(into bindings: inout PostgresBindings) {
             bindings.append(Int64(policy.lockoutThreshold))
             bindings.append(policy.baseLockSeconds)
             bindings.append(policy.maximumLockSeconds)
             bindings.append(serials)
             bindings.append(nows)
             bindings.append(counts)
-            return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws -> (serial: String, state: String) { try row.decode((String, String).self) }
@@ -148,7 +158,13 @@ extension PostgresMFAStore {
         let entries: ArraySlice<AuditEntry>
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 15)
+            var bindings = PostgresBindings(capacity: 12)
+            bind(into: &bindings)
+            return bindings
+        }
+
+        /// Appends this statement's parameters (also for statements that embed it).
+        func bind(into bindings: inout PostgresBindings) {
             bindings.append(entries.map(\.sequence))
             bindings.append(entries.map(\.draft.time))
             bindings.append(entries.map(\.draft.actor))
@@ -161,7 +177,6 @@ extension PostgresMFAStore {
             bindings.append(entries.map(\.draft.detail))
             bindings.append(entries.map { ByteBuffer(bytes: $0.previousHash) })
             bindings.append(entries.map { ByteBuffer(bytes: $0.hash) })
-            return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
@@ -180,11 +195,17 @@ extension PostgresMFAStore {
         let checkpoint: AuditCheckpoint
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = try AuditInsert(entries: entries).makeBindings()
+            var bindings = PostgresBindings(capacity: 15)
+            bind(into: &bindings)
+            return bindings
+        }
+
+        /// Appends this statement's parameters (also for statements that embed it).
+        func bind(into bindings: inout PostgresBindings) {
+            AuditInsert(entries: entries).bind(into: &bindings)
             bindings.append(checkpoint.sequence)
             bindings.append(ByteBuffer(bytes: checkpoint.hash))
             bindings.append(ByteBuffer(bytes: checkpoint.mac))
-            return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Int32 { 0 }
@@ -214,10 +235,16 @@ extension PostgresMFAStore {
         let expected: (sequence: Int64, hash: [UInt8])
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = try AuditAppend(entries: entries, checkpoint: checkpoint).makeBindings()
+            var bindings = PostgresBindings(capacity: 17)
+            bind(into: &bindings)
+            return bindings
+        }
+
+        /// Appends this statement's parameters (also for statements that embed it).
+        func bind(into bindings: inout PostgresBindings) {
+            AuditAppend(entries: entries, checkpoint: checkpoint).bind(into: &bindings)
             bindings.append(expected.sequence)
             bindings.append(ByteBuffer(bytes: expected.hash))
-            return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }

@@ -316,6 +316,42 @@ struct StoreConformanceTests {
         #expect(try #require(try await h.store.device(serial: serial)).failureCount == 0)
     }
 
+    /// PostgreSQL writes a batch in one statement when this process knows the audit head; a head moved
+    /// by another process, or an acceptance that another batch won, makes that statement change nothing
+    /// and the batch take the transaction way.
+    @Test("sign-ins after another store instance moved the audit head, and racing acceptances: each code once, one unbroken chain", arguments: StoreKind.allCases)
+    func batchesAfterForeignWrites(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("pia")
+        let other = try await h.otherProcess()
+        // Both instances learn the head, then each moves it under the other.
+        for service in [h.service, other, h.service, other] {
+            #expect(try await service.verify(user: "pia", code: "000000", actor: "warm") == .rejected)
+        }
+        h.clock.advance(30)
+        let code = try h.totp(secret)
+        #expect(try await h.service.verify(user: "pia", code: code, actor: "load") == .accepted(serial: serial))
+        #expect(try await other.verify(user: "pia", code: code, actor: "load") == .rejected)
+        // Racing waves: every wave's code is accepted exactly once across both instances.
+        for wave in 1...3 {
+            h.clock.advance(30)
+            let code = try h.totp(secret)
+            let results = try await withThrowingTaskGroup(of: VerifyResult.self) { group in
+                for i in 0..<60 {
+                    let service = i % 2 == 0 ? h.service : other
+                    group.addTask { try await service.verify(user: "pia", code: code, actor: "wave\(wave)") }
+                }
+                return try await group.reduce(into: [VerifyResult]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 == .accepted(serial: serial) }.count == 1, "wave \(wave)")
+        }
+        let entries = try await h.service.auditEntries(after: 0, limit: 1_000)
+        #expect(entries.filter { $0.draft.actor.hasPrefix("wave") && $0.draft.result == "accepted" }.count == 3)
+        #expect(entries.filter { $0.draft.actor.hasPrefix("wave") }.count == 180)
+        #expect(try #require(try await h.store.device(serial: serial)).failureCount == 0)
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
+
     /// With one instance, most failures share a group-commit batch (PostgreSQL counts a device's
     /// failures of one batch in one row); with two, the instances' batches also race each other.
     @Test("concurrent failures from one or two store instances lock the device exactly at the limit", arguments: StoreKind.allCases, [1, 2])
