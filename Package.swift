@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -94,16 +95,25 @@ let package = Package(
             name: "MFAStoreSQLite",
             dependencies: ["MFA", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
+        // Swift Concurrency tasks that run on a NIO event loop's thread (the server's connections, the
+        // PostgreSQL store's group commit).
+        .target(
+            name: "EventLoopExecutor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // The shared store for many server processes: PostgreSQL through postgres-nio (pool, migrations).
         .target(
             name: "MFAStorePostgres",
-            dependencies: ["MFA", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: [
+                "MFA", "EventLoopExecutor", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // The HTTP API (Hummingbird 2): a library, so tests build the application in-process.
         .target(
             name: "MFAServer",
             dependencies: [
-                "MFA", "QRCode", "SeedImport", .product(name: "Hummingbird", package: "hummingbird"),
+                "MFA", "QRCode", "SeedImport", "EventLoopExecutor", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
             ]

@@ -1,3 +1,4 @@
+import EventLoopExecutor
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -229,18 +230,5 @@ struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
-    }
-}
-
-/// Runs Swift Concurrency jobs on one NIO event loop: a task that prefers this executor runs its
-/// nonisolated code on the loop's thread, so it can touch the channel without a hop.
-final class EventLoopTaskExecutor: TaskExecutor, Sendable {
-    let loop: any EventLoop
-
-    init(_ loop: any EventLoop) { self.loop = loop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -5,15 +5,17 @@ import PostgresNIO
 import Synchronization
 
 /// Group commit for the sign-in path's writes (accept, failure count, audit append): the operations
-/// that arrive while a batch is committing form the next batch, which runs in one transaction on one
-/// connection and shares one commit.
+/// that arrive while a batch is committing form the next batch, which is written together and shares
+/// one commit.
 ///
-/// Per batch: one conditional `UPDATE` per operation, in arrival order (so two accepts of the same
-/// code see each other exactly as in separate transactions), then the chain head under the checkpoint
-/// row's lock, and every audit entry with the signed checkpoint in one statement. Rows are locked
-/// before the audit lock, in the same order as every other write of the store, so batches and other
-/// transactions never deadlock. No operation is answered before its transaction has committed. If a
-/// batch fails as a whole, each of its operations is retried alone, so one cannot fail the others.
+/// Per batch: the sign-ins' devices read with one statement and the sign-ins decided (overlapping the
+/// previous batch's write: ``WritePipeline``); then the writes, one batch at a time per process. Usually
+/// that is a single statement (``PostgresMFAStore/BatchInOneStatement``); otherwise a transaction with
+/// set-based updates per ``Segment`` in arrival order (so two accepts of the same code see each other
+/// exactly as in separate transactions), then the audit entries with the signed checkpoint. Device rows
+/// are locked before the audit checkpoint's row, like every other write of the store. No operation is
+/// answered before its write has committed. If a batch fails as a whole, each of its operations is
+/// retried alone, so one cannot fail the others.
 final class PostgresGroupCommit: Sendable {
     enum Operation: Sendable {
         case accept(Acceptance, AuditDraft)

@@ -1,3 +1,4 @@
+import EventLoopExecutor
 import Foundation
 import Logging
 import MFA
@@ -64,7 +65,7 @@ public final class PostgresMFAStore: MFAStore {
         self.schema = schema
         client = PostgresClient(configuration: configuration, eventLoopGroup: Self.eventLoops)
         self.chain = chain
-        commits = PostgresGroupCommit(client: client, chain: chain, logger: logger, executor: TmpLoopExecutor(Self.eventLoops.next()))
+        commits = PostgresGroupCommit(client: client, chain: chain, logger: logger, executor: EventLoopTaskExecutor(Self.eventLoops.next()))
         let client = self.client
         runner = Task { await client.run() }
     }
@@ -549,14 +550,5 @@ public final class PostgresMFAStore: MFAStore {
         } catch {
             throw MFAError(.storeUnavailable, "PostgreSQL: \(String(reflecting: error))")
         }
-    }
-}
-
-final class TmpLoopExecutor: TaskExecutor, Sendable {
-    let loop: any EventLoop
-    init(_ loop: any EventLoop) { self.loop = loop }
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
