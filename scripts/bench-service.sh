@@ -84,6 +84,15 @@ LUA
 # what else the shared machine is doing, and it counts what the load generator does not.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 ctx() { cat /proc/$server/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+# The server's CPU time by thread name (NIO-SGLTN-*: HTTP event loops; NIO-ELT-*: the PostgreSQL
+# connections' loop; *qos.overcommit: GRDB's SQLite writer queue; *default-qos: Swift's global executor).
+threads() { for t in /proc/$server/task/*; do printf '%s %s\n' "$(tr ' ' '_' < "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"; done |
+  awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort; }
+per_thread() { # before-file after-file wrk-output
+  local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
+  join "$1" "$2" | awk -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    '$3 > $2 { printf "  thread %-16s %6.1f µs per request\n", $1, ($3 - $2) / hz * 1e6 / n }'
+}
 # A local PostgreSQL's CPU time (all its processes), when the store is one.
 pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
 per_request() { # ticks-before ticks-after wrk-output
@@ -92,9 +101,10 @@ per_request() { # ticks-before ticks-after wrk-output
     'BEGIN { printf "bench-service: server CPU %.1f µs per request (%d requests)\n", (t1 - t0) / hz * 1e6 / n, n }'
 }
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
-t0=$(cpu_ticks); c0=$(ctx); p0=$(pg_ticks)
+t0=$(cpu_ticks); c0=$(ctx); p0=$(pg_ticks); threads > "$work/threads0"
 python3 -c "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); r=resource.getrusage(resource.RUSAGE_CHILDREN); print(\"wrk CPU s\", r.ru_utime+r.ru_stime)" wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
 per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"
+threads > "$work/threads1"; per_thread "$work/threads0" "$work/threads1" "$work/wrk.txt"
 [ -n "$postgres" ] && echo "bench-service: local PostgreSQL CPU $(( ($(pg_ticks) - p0) * 1000 / $(getconf CLK_TCK) )) ms over the run"
 curl -s "$url/metrics" | grep -E '^mfa_verify_total|^mfa_http_fast_path_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
