@@ -507,8 +507,10 @@ public struct MFAService: Sendable {
     private func codeCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
         if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
         let secret = try vault.open(device.sealedSecret, serial: device.serial)
-        let honoured = try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: true)
+        // The window that ignores the watermark holds every candidate of the one that honours it, so a
+        // code matching none of the first (a wrong code: most failures) needs no second scan.
         let ignoring = try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: false)
+        let honoured = ignoring == nil ? nil : try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: true)
         func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
         return (convert(honoured), convert(ignoring))
     }
