@@ -69,9 +69,9 @@ final class PostgresGroupCommit: Sendable {
         }
     }
 
-    /// The two stages of the batches, overlapped: while one batch's transaction runs, the next batch
-    /// reads its users' devices and decides its sign-ins. The transactions themselves run one at a
-    /// time, in batch order.
+    /// The two stages of the batches, overlapped: while one batch writes, the next batch reads its
+    /// users' devices and decides its sign-ins. The writes themselves run one batch at a time, in
+    /// batch order.
     ///
     /// A decision can therefore rest on a read that does not yet show the previous batch's writes. That
     /// is safe because the writes do not trust the decisions: an acceptance is a compare-and-set on the
@@ -84,7 +84,7 @@ final class PostgresGroupCommit: Sendable {
 
         init(executor: (any TaskExecutor)?) { self.executor = executor }
 
-        /// Waits for the previous batch's transaction to end, then starts `write` and returns at once:
+        /// Waits for the previous batch's write to end, then starts `write` and returns at once:
         /// the caller's next batch accumulates meanwhile, so batches grow when the database is slower
         /// than the decisions.
         func enqueue(_ write: @escaping @Sendable () async -> Void) async {
@@ -184,7 +184,7 @@ final class PostgresGroupCommit: Sendable {
         private func commit(_ operations: [Operation]) async throws -> [Outcome] {
             let expected = head.withLock { $0 }
             let segments = Segment.cut(operations)
-            if segments.count == 1, let expected, let outcomes = await commitInOneStatement(operations, segments[0], after: expected) {
+            if segments.count == 1, let expected, let outcomes = try await commitInOneStatement(operations, segments[0], after: expected) {
                 return outcomes
             }
             let (outcomes, newHead) = try await client.withTransaction(logger: logger) { c in
@@ -201,10 +201,12 @@ final class PostgresGroupCommit: Sendable {
             return outcomes
         }
 
-        /// The batch as one statement, assuming every accept takes; nil (nothing written) when one did
-        /// not, when the audit head had moved, or on any other error: the caller then takes the
-        /// transaction way, which finds out which.
-        private func commitInOneStatement(_ operations: [Operation], _ segment: Segment, after expected: (sequence: Int64, hash: [UInt8])) async -> [Outcome]? {
+        /// The batch as one statement, assuming every accept takes; nil when PostgreSQL answered with an
+        /// error (the statement's implicit transaction rolled back, nothing written): an accept that did
+        /// not take, an audit head that had moved (`MFA01`), a deadlock. The caller then takes the
+        /// transaction way, which finds out which. Without an answer (a lost connection) whether the
+        /// statement committed is unknown: that error is thrown, as for a transaction's lost commit.
+        private func commitInOneStatement(_ operations: [Operation], _ segment: Segment, after expected: (sequence: Int64, hash: [UInt8])) async throws -> [Outcome]? {
             var assumed = [Outcome?](repeating: nil, count: operations.count)
             segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: [], into: &assumed)
             let drafts = Self.drafts(operations, assumed)
@@ -215,7 +217,7 @@ final class PostgresGroupCommit: Sendable {
                 accepts: segment.acceptStatement, failures: segment.failureStatement,
                 append: PostgresMFAStore.AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected))
             let rows: [(serial: String, state: String)?]
-            do { rows = try await client.execute(statement, logger: logger).all() } catch { return nil }
+            do { rows = try await client.execute(statement, logger: logger).all() } catch let error as PSQLError where error.code == .server { return nil }
             var outcomes = assumed
             segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: Set(rows.compactMap { $0?.state == "locked" ? $0?.serial : nil }), into: &outcomes)
             head.withLock { $0 = (last.sequence, last.hash) }
