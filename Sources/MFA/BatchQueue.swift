@@ -10,22 +10,21 @@ public final class BatchQueue<Job: Sendable>: Sendable {
     }
 
     private enum Processor: Sendable {
-        case async(@Sendable ([Job]) async -> Void)
+        /// Drained by a task that prefers `executor`, when one is given.
+        case async(executor: (any TaskExecutor)?, @Sendable ([Job]) async -> Void)
         case callback(@Sendable ([Job], _ done: @escaping @Sendable () -> Void) -> Void)
     }
 
     private let state = Mutex(State())
     private let maximumBatch: Int
     private let processor: Processor
-    private let executor: (any TaskExecutor)?
 
     /// `process` handles one batch (and answers its jobs); it is never called with an empty batch.
     /// The drain runs in a task that prefers `executor`, when one is given (the thread of the
     /// connections the batches use, so their round trips resume without a hop).
     public init(maximumBatch: Int, executor: (any TaskExecutor)? = nil, process: @escaping @Sendable ([Job]) async -> Void) {
         self.maximumBatch = max(1, maximumBatch)
-        self.processor = .async(process)
-        self.executor = executor
+        self.processor = .async(executor: executor, process)
     }
 
     /// `process` starts one batch and calls `done` once it has answered its jobs; the next batch then
@@ -34,7 +33,6 @@ public final class BatchQueue<Job: Sendable>: Sendable {
     public init(maximumBatch: Int, startingOnCompletion process: @escaping @Sendable ([Job], _ done: @escaping @Sendable () -> Void) -> Void) {
         self.maximumBatch = max(1, maximumBatch)
         self.processor = .callback(process)
-        self.executor = nil
     }
 
     /// Queues `job`; it is processed in the next batch.
@@ -47,7 +45,7 @@ public final class BatchQueue<Job: Sendable>: Sendable {
         }
         guard startDrainer else { return }
         switch processor {
-        case .async(let process): Task(executorPreference: executor) { await self.drain(process) }
+        case .async(let executor, let process): Task(executorPreference: executor) { await self.drain(process) }
         case .callback(let process): startNext(process)
         }
     }

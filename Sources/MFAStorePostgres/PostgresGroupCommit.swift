@@ -207,10 +207,9 @@ final class PostgresGroupCommit: Sendable {
         /// transaction way, which finds out which. Without an answer (a lost connection) whether the
         /// statement committed is unknown: that error is thrown, as for a transaction's lost commit.
         private func commitInOneStatement(_ operations: [Operation], _ segment: Segment, after expected: (sequence: Int64, hash: [UInt8])) async throws -> [Outcome]? {
-            var assumed = [Outcome?](repeating: nil, count: operations.count)
-            segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: [], into: &assumed)
-            let drafts = Self.drafts(operations, assumed)
-            guard !drafts.isEmpty, drafts.count <= 2_000 else { return nil }
+            // Every accept is assumed to take: if one does not, nothing is written.
+            let drafts = operations.compactMap(Self.draft(of:))
+            guard !drafts.isEmpty, drafts.count <= PostgresMFAStore.entriesPerStatement else { return nil }
             let entries = chain.entries(after: expected, drafts)
             let last = entries[entries.count - 1]
             let statement = PostgresMFAStore.BatchInOneStatement(
@@ -218,22 +217,30 @@ final class PostgresGroupCommit: Sendable {
                 append: PostgresMFAStore.AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected))
             let rows: [(serial: String, state: String)?]
             do { rows = try await client.execute(statement, logger: logger).all() } catch let error as PSQLError where error.code == .server { return nil }
-            var outcomes = assumed
+            var outcomes = [Outcome?](repeating: nil, count: operations.count)
             segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: Set(rows.compactMap { $0?.state == "locked" ? $0?.serial : nil }), into: &outcomes)
             head.withLock { $0 = (last.sequence, last.hash) }
             return outcomes.map { $0 ?? .appended }
         }
 
+        /// The audit entry `operation` appends when its write takes.
+        private static func draft(of operation: Operation) -> AuditDraft? {
+            switch operation {
+            case .accept(_, let draft), .failure(_, _, _, let draft), .audit(let draft): draft
+            case .signIn: nil
+            }
+        }
+
         /// The audit entries `operations` append, given their outcomes: an accept's only if it took.
         private static func drafts(_ operations: [Operation], _ outcomes: [Outcome?]) -> [AuditDraft] {
-            var drafts: [AuditDraft] = []
-            for (operation, outcome) in zip(operations, outcomes) {
-                switch (operation, outcome) {
-                case (.accept(_, let draft), .accepted(true)?), (.failure(_, _, _, let draft), _), (.audit(let draft), _): drafts.append(draft)
-                default: break
-                }
+            zip(operations, outcomes).compactMap { operation, outcome in
+                if case .accept = operation, !Self.took(outcome) { return nil }
+                return draft(of: operation)
             }
-            return drafts
+        }
+
+        private static func took(_ outcome: Outcome?) -> Bool {
+            if case .accepted(true)? = outcome { true } else { false }
         }
     }
 }

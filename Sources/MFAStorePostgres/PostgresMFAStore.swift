@@ -451,6 +451,9 @@ public final class PostgresMFAStore: MFAStore {
 
     // MARK: Internals
 
+    /// Audit entries per insert statement: 10 parameters each, under PostgreSQL's 65 535.
+    static let entriesPerStatement = 2_000
+
     func append(_ c: PostgresConnection, _ draft: AuditDraft, chain: AuditChain? = nil) async throws {
         try await Self.append(c, [draft], chain: chain ?? self.chain, logger: logger)
     }
@@ -473,7 +476,7 @@ public final class PostgresMFAStore: MFAStore {
     static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger,
                        expected: (sequence: Int64, hash: [UInt8])? = nil) async throws -> (sequence: Int64, hash: [UInt8])? {
         guard !drafts.isEmpty else { return nil }
-        if let expected, drafts.count <= 2_000 {
+        if let expected, drafts.count <= entriesPerStatement {
             let entries = chain.entries(after: expected, drafts)
             let last = entries[entries.count - 1]
             let statement = AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected)
@@ -488,7 +491,7 @@ public final class PostgresMFAStore: MFAStore {
         let entries = chain.entries(after: head, drafts)
         var start = 0
         while start < entries.count {
-            let chunk = entries[start..<min(entries.count, start + 2_000)]
+            let chunk = entries[start..<min(entries.count, start + entriesPerStatement)]
             start += chunk.count
             if start < entries.count {
                 _ = try await c.execute(AuditInsert(entries: chunk), logger: logger).all()

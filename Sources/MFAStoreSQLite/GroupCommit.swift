@@ -40,45 +40,24 @@ final class GroupCommit: Sendable {
         return value as! T
     }
 
-    /// One batch in one transaction on the writer's queue. The callers are answered there, right
-    /// after the commit, and `done` starts the next batch on the same queue: no thread hop between
-    /// a commit and its answers, or between one batch and the next.
+    /// One batch in one transaction on the writer's queue; `done` starts the next batch on the same
+    /// queue right after the commit, with no thread hop in between. Another thread wakes the
+    /// committed batch's callers meanwhile: a wake-up per caller would cost the single writer more than
+    /// one hand-over per batch.
     ///
     /// The jobs first run one after the other with no savepoints (two statements fewer per job); if
-    /// one throws, that whole transaction rolls back and the batch runs again with a savepoint per job
-    /// (``commitWithSavepoints``), where a throwing job takes back only its own changes. Job bodies
-    /// only touch the database and the writer's cache (which `failed` clears), so running one again
-    /// after a rollback decides it afresh, with the same effects as running it once.
-    private static func commit(_ jobs: [Job], pool: DatabasePool, begin: @escaping Begin, end: @escaping End, failed: @escaping Failed,
-                               done: @escaping @Sendable () -> Void) {
-        let bodies = jobs.map(\.body)
-        pool.asyncWrite({ db -> [any Sendable] in
-            try begin(db)
-            let values = try bodies.map { body in try body(db) }
-            try end(db)
-            return values
-        }, completion: { _, outcome in
-            switch outcome {
-            case .success(let values):
-                // The next batch starts at once; another thread wakes this one's callers meanwhile (a
-                // wake-up per caller costs the single writer more than one hand-over per batch).
-                done()
-                DispatchQueue.global().async { for (job, value) in zip(jobs, values) { job.continuation.resume(returning: value) } }
-            case .failure:
-                failed()
-                commitWithSavepoints(jobs, pool: pool, begin: begin, end: end, failed: failed, done: done)
-            }
-        })
-    }
-
-    /// The batch again, each job in its own savepoint: a job that throws rolls back to its savepoint
-    /// and gets its error, the others commit.
-    private static func commitWithSavepoints(_ jobs: [Job], pool: DatabasePool, begin: @escaping Begin, end: @escaping End,
-                                             failed: @escaping Failed, done: @escaping @Sendable () -> Void) {
+    /// one throws, that whole transaction rolls back and the batch runs again with a savepoint per job,
+    /// where a throwing job takes back only its own changes and gets its error. Job bodies only touch
+    /// the database and the writer's cache (which `failed` clears), so running one again after a
+    /// rollback decides it afresh, with the same effects as running it once.
+    private static func commit(_ jobs: [Job], savepoints: Bool = false, pool: DatabasePool, begin: @escaping Begin, end: @escaping End,
+                               failed: @escaping Failed, done: @escaping @Sendable () -> Void) {
         let bodies = jobs.map(\.body)
         pool.asyncWrite({ db -> [Result<any Sendable, any Error>] in
             try begin(db)
-            let results = bodies.map { body in
+            let results = try bodies.map { body -> Result<any Sendable, any Error> in
+                // Without savepoints a job's error leaves the closure and rolls the transaction back.
+                guard savepoints else { return .success(try body(db)) }
                 let result = Result { try savepoint(db) { try body(db) } }
                 if case .failure = result { failed() }
                 return result
@@ -86,15 +65,20 @@ final class GroupCommit: Sendable {
             try end(db)
             return results
         }, completion: { _, outcome in
+            let results: [Result<any Sendable, any Error>]
             switch outcome {
-            case .success(let results):
-                for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+            case .success(let committed): results = committed
+            case .failure where !savepoints:
+                failed()
+                commit(jobs, savepoints: true, pool: pool, begin: begin, end: end, failed: failed, done: done)
+                return
             case .failure(let error):
                 // The transaction itself failed (could not begin or commit): nothing in it is durable.
                 failed()
-                for job in jobs { job.continuation.resume(throwing: error) }
+                results = jobs.map { _ in .failure(error) }
             }
             done()
+            DispatchQueue.global().async { for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) } }
         })
     }
 
