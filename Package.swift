@@ -90,10 +90,17 @@ let package = Package(
             name: "MFA",
             dependencies: ["OTP", "COpenSSL", "SeedImport"]
         ),
+        // SQLite's process-wide configuration (sqlite3_config is variadic: C, not Swift).
+        .target(
+            name: "CSQLiteSetup",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         // The embedded default store: SQLite through GRDB (DatabasePool, WAL, migrations).
         .target(
             name: "MFAStoreSQLite",
-            dependencies: ["MFA", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "MFA", "CSQLiteSetup", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // Swift Concurrency tasks that run on a NIO event loop's thread (the server's connections, the
         // PostgreSQL store's group commit).
@@ -115,7 +122,7 @@ let package = Package(
             dependencies: [
                 "MFA", "QRCode", "SeedImport", "EventLoopExecutor", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -4,6 +4,7 @@
 # percentiles. Loopback only; every loop here is bounded in count and time.
 #   scripts/bench-service.sh [--duration 10] [--users 500] [--postgres postgres://…]
 #   MFACTL=/path/to/other/mfactl scripts/bench-service.sh …   (A/B: another build, same host)
+#   SERVE_ARGS="--event-loops 1" scripts/bench-service.sh …  (extra options of `mfactl serve`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +54,7 @@ for i in range(users):
 PY
 token=$("$mfactl" api-key create --name bench --scope verifier --db "$db" --key-file "$work/vault.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # A high threshold so wrong codes do not lock the benchmark users (locking is tested elsewhere).
-"$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 > "$work/serve.log" 2>&1 &
+"$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 ${SERVE_ARGS:-} > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)

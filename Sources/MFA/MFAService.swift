@@ -76,6 +76,8 @@ public struct MFAService: Sendable {
     public let clock: @Sendable () -> Int64
     /// Told of events worth counting (a server's metrics); never of secrets or codes.
     public var observer: (@Sendable (ServiceEvent) -> Void)?
+    /// Opened HMAC keys of devices verified lately (the sign-in path's vault opens).
+    let openedKeys = OpenedKeyCache()
 
     public init(store: any MFAStore, vault: SecretVault, policy: Policy = Policy(), clock: @escaping @Sendable () -> Int64) {
         self.store = store
@@ -506,16 +508,16 @@ public struct MFAService: Sendable {
     /// and wrong codes): HOTP/TOTP window checks, or Yubico OTP decryption.
     private func codeCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
         if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
-        let secret = try vault.open(device.sealedSecret, serial: device.serial)
+        let key = try openedKeys.key(for: device, vault: vault)
         // The window that ignores the watermark holds every candidate of the one that honours it, so a
         // code matching none of the first (a wrong code: most failures) needs no second scan.
-        let ignoring = try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: false)
-        let honoured = ignoring == nil ? nil : try windowCheck(device, secret: secret, code: code, now: now, honourWatermark: true)
+        let ignoring = try windowCheck(device, key: key, code: code, now: now, honourWatermark: false)
+        let honoured = ignoring == nil ? nil : try windowCheck(device, key: key, code: code, now: now, honourWatermark: true)
         func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
         return (convert(honoured), convert(ignoring))
     }
 
-    private func windowCheck(_ device: DeviceRecord, secret: OTPSecret, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
+    private func windowCheck(_ device: DeviceRecord, key: OTPKey, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
         let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
         // A malformed code is checked like a wrong one (same work), then rejected.
         let parsed = try? OTPCode(parsing: code, digits: device.digits)
@@ -523,13 +525,13 @@ public struct MFAService: Sendable {
         do {
             let match: WindowMatch?
             if device.kind.isCounterBased {
-                let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
+                let hotp = try HOTP(key: key, digits: device.digits)
                 // HOTP codes below the expected counter are replays too: look back over the last window.
                 let start = honourWatermark ? device.counter : max(0, device.counter - Int64(policy.hotpLookAhead) - 1)
                 match = try hotp.verify(candidate, counter: UInt64(start), lookAhead: policy.hotpLookAhead + Int(device.counter - start),
                                         watermark: watermark.map { UInt64($0) })
             } else {
-                let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
+                let totp = try TOTP(key: key, digits: device.digits, period: device.period)
                 match = try totp.verify(candidate, at: now, window: policy.totpWindow, drift: device.driftSteps, watermark: watermark)
             }
             return parsed == nil ? nil : match

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import MFA
+import NIOPosix
 import OTP
 import QRCode
 import SeedImport
@@ -285,8 +286,9 @@ public struct TLSFiles: Sendable {
 
 /// The application: the router on `host:port`, over TLS when `tls` is given.
 /// `keyCacheLifetime` bounds how long a key revoked elsewhere keeps working in this process.
+/// `eventLoops`: threads serving connections (nil: NIO's shared group, one per core).
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
-                             keyCacheLifetime: Duration = .seconds(2),
+                             keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
     let keys = APIKeyCache(lifetime: keyCacheLifetime)
@@ -311,5 +313,6 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
         router: makeRouter(service: metricsService, metrics: metrics, keys: keys),
         server: server,
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) })
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        eventLoopGroupProvider: eventLoops.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: $0)) } ?? .singleton)
 }

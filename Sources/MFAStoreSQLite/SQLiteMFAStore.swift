@@ -1,3 +1,4 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
 import MFA
@@ -14,8 +15,15 @@ public final class SQLiteMFAStore: MFAStore {
     /// The writer's view of the devices, for sign-ins decided inside its transactions.
     let cache: WriterCache
 
+    /// SQLite's process-wide settings, applied once before the first connection of the process opens
+    /// (``CSQLiteSetup``): GRDB uses each connection from one queue at a time, so SQLite's own
+    /// per-call and per-allocation mutexes are pure cost. False when SQLite was already initialized by
+    /// other code, which leaves its defaults (correct, only slower).
+    static let processSetUp: Bool = mfa_sqlite_process_setup() == 1
+
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
     public init(path: String, chain: AuditChain) throws(MFAError) {
+        _ = Self.processSetUp
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("lockout-threshold"), help: "Consecutive failures that lock a device.") var lockoutThreshold: Int = 10
     @Option(name: .customLong("api-key-cache"), help: "Seconds an authenticated API key is cached; a key revoked elsewhere stops working here within this time.")
     var apiKeyCache: Int = 2
+    @Option(name: .customLong("event-loops"), help: "Threads serving HTTP connections (default: one per core).")
+    var eventLoops: Int?
 
     func run() async throws {
         try await CLIOutput.run {
@@ -30,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("--totp-window must be 0-10, --hotp-look-ahead 0-1000, --lockout-threshold 1-1000")
             }
             guard (0...3_600).contains(apiKeyCache) else { throw CLIError("--api-key-cache must be 0-3600 seconds") }
+            if let eventLoops, !(1...256).contains(eventLoops) { throw CLIError("--event-loops must be 1-256") }
             var policy = Policy()
             policy.totpWindow = totpWindow
             policy.hotpLookAhead = hotpLookAhead
@@ -46,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache)) { actual in
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
             try await app.runService()

@@ -293,6 +293,33 @@ struct StoreConformanceTests {
         #expect(try await rotated.verifyAuditChain().ok)
     }
 
+    @Test("sign-in follows the stored sealed secret: a replaced seed takes over at once, a tampered one fails (opened keys are remembered per sealed bytes)", arguments: StoreKind.allCases)
+    func sealedSecretChanges(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, secret) = try await h.enrolledVirtual("noah")
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "noah", code: h.totp(secret), actor: "test") == .accepted(serial: serial))
+
+        // Another seed sealed for the same serial, written behind the service's back.
+        let replacement = OTPSecret.random(byteCount: 20)
+        let sealed = try h.vault.seal(replacement, serial: serial)
+        func blob(_ bytes: [UInt8]) -> String {
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            return kind == .sqlite ? "X'\(hex)'" : "'\\x\(hex)'::bytea"
+        }
+        try await h.raw("UPDATE devices SET sealed_secret = \(blob(sealed)) WHERE serial = '\(serial)'")
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "noah", code: h.totp(secret), actor: "test") == .rejected)
+        #expect(try await h.service.verify(user: "noah", code: h.totp(replacement), actor: "test") == .accepted(serial: serial))
+
+        // One flipped bit of the tag: the vault refuses it, however recently the device signed in.
+        var tampered = sealed
+        tampered[tampered.count - 1] ^= 1
+        try await h.raw("UPDATE devices SET sealed_secret = \(blob(tampered)) WHERE serial = '\(serial)'")
+        h.clock.advance(30)
+        await #expect(throws: MFAError(.vault, "")) { try await h.service.verify(user: "noah", code: h.totp(replacement), actor: "test") }
+    }
+
     @Test("200 concurrent verifies of one valid code from two store instances: exactly one accepted", arguments: StoreKind.allCases)
     func concurrentReplay(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
