@@ -176,7 +176,13 @@ let package = Package(
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "OTP", "TestSupport"]),
         .testTarget(name: "SeedImportTests", dependencies: ["SeedImport", "OTP", "TestSupport"]),
         .testTarget(name: "MFATests", dependencies: ["MFA", "MFAStoreSQLite", "MFAStorePostgres", "OTP", "SeedImport", "TestSupport"]),
-        .testTarget(name: "MFAServerTests", dependencies: ["MFAServer", "MFA", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(
+            name: "MFAServerTests",
+            dependencies: [
+                "MFAServer", "MFA", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
     ]

@@ -6,25 +6,30 @@ import MFA
 import NIOCore
 import NIOHTTP1
 
-/// Answers the common `POST /v1/verify` inside the connection's NIO pipeline, before Hummingbird.
+/// Answers the common `POST /v1/verify` straight from the connection's bytes, before NIO's HTTP/1
+/// decoder and Hummingbird.
 ///
 /// Sign-in gateways send this one request far more than all others. Going through Hummingbird costs
-/// more than the verification itself: the request is converted to HTTPTypes (its path through
-/// Foundation's `URLComponents`), crosses from the event loop into a Swift task (NIOAsyncChannel), then
-/// the router, three middlewares and Foundation's JSON coders run, and the answer goes back the same
-/// way. This handler sits right after NIO's HTTP/1 decoder, reads the request as NIO parsed it, runs
-/// the verification in a task on the connection's own event loop, and writes the answer as bytes.
+/// more than the verification itself: NIO's decoder builds the request's head and header strings,
+/// the request is converted to HTTPTypes (its path through Foundation's `URLComponents`), crosses from
+/// the event loop into a Swift task (NIOAsyncChannel), then the router, three middlewares and
+/// Foundation's JSON coders run, and the answer goes back the same way. This handler sits between the
+/// HTTP/1 encoder and decoder, reads each request's head with ``RequestHeadScanner``, runs the
+/// verification in a task on the connection's own event loop, and writes the answer as bytes.
 ///
-/// It takes a request only when everything about it is ordinary — HTTP/1.1 keep-alive, exact path, one
-/// bearer key already in the shared ``APIKeyCache`` with the `verifier` scope, a body
-/// ``VerifyRequest/init(simpleJSON:)`` reads, no `Expect` — and only when no earlier request of the
-/// connection is still with Hummingbird, so responses stay in request order. Anything else, including
-/// every error case of authentication and decoding, goes on unchanged to Hummingbird, which stays the
-/// reference for the API's behaviour. The verification itself (``VerifyEndpoint``), its metrics and
-/// every byte of the answer but the `Date` are the same on both paths.
+/// It answers a request only when everything about it is ordinary — `POST /v1/verify` over HTTP/1.1
+/// on a kept-alive connection, one bearer key already in the shared ``APIKeyCache`` with the
+/// `verifier` scope, a body ``VerifyRequest/init(simpleJSON:)`` reads, no `Expect` — and only when no
+/// earlier request of the connection is still with Hummingbird, so responses stay in request order.
+/// Any other request it can delimit (by `Content-Length`) goes on, bytes unchanged, to the decoder and
+/// Hummingbird, which stay the reference for the API's behaviour (every error case of authentication
+/// and decoding included); after it the connection can come back here. Bytes the scanner calls
+/// unusual send the connection to the decoder for good. The verification itself
+/// (``VerifyEndpoint``), its metrics and every byte of the answer but the `Date` are the same on both
+/// paths.
 final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -34,25 +39,21 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let keys: APIKeyCache
     }
 
-    /// A verify request being received: its head, the key it authenticated with, its body so far.
-    private struct Pending {
-        let head: HTTPRequestHead
-        let key: APIKeyRecord
-        let idempotencyKey: String?
-        var body: ByteBuffer?
-    }
-
     private let shared: Shared
     /// Where answers are written: the HTTP/1 encoder's context, so the bytes go straight to the socket;
     /// nil once the handler has left the pipeline.
     private var output: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
-    /// Requests handed to Hummingbird whose response has not ended yet.
+    /// Bytes received and not yet answered or passed on.
+    private var unread = ByteBuffer()
+    /// Body bytes of a request passed on to the decoder that have yet to arrive and follow it.
+    private var bodyToPassOn = 0
+    /// Requests passed on to Hummingbird whose response has not ended yet.
     private var forwarded = 0
-    private var pending: Pending?
-    /// A verify of ours is running: later requests wait in `held`, and reading from the socket pauses.
+    /// The decoder has the connection for good: every byte goes straight on.
+    private var passingThrough = false
+    /// A verify of ours is running: later bytes wait in `unread`, and reading from the socket pauses.
     private var answering = false
-    private var held: CircularBuffer<HTTPServerRequestPart> = []
     private var readRequested = false
     private var quiesce: Any?
     /// The last `Authorization` value the cache accepted on this connection, and until when that holds.
@@ -66,6 +67,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         output = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         executor = EventLoopTaskExecutor(context.eventLoop)
+        if output == nil { passingThrough = true }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -73,63 +75,70 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        take(unwrapInboundIn(data), context: context)
-    }
-
-    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        if answering {
-            held.append(part)
+        guard !passingThrough else {
+            context.fireChannelRead(data)
             return
         }
-        switch part {
-        case .head(let head):
-            if forwarded == 0, output != nil, let request = ordinaryVerify(head) {
-                pending = request
+        var bytes = unwrapInboundIn(data)
+        unread.writeBuffer(&bytes)
+        if !answering { process(context: context) }
+    }
+
+    /// Answers or passes on the requests in `unread`, in order, until one is incomplete or answering.
+    private func process(context: ChannelHandlerContext) {
+        while !answering, !passingThrough, unread.readableBytes > 0 {
+            if bodyToPassOn > 0 {
+                let count = min(bodyToPassOn, unread.readableBytes)
+                bodyToPassOn -= count
+                context.fireChannelRead(wrapInboundOut(unread.readSlice(length: count)!))
+                continue
+            }
+            let scan = unread.withUnsafeReadableBytes { RequestHeadScanner.scan($0) }
+            switch scan {
+            case .incomplete:
+                unread.discardReadBytes()
                 return
+            case .unusual:
+                passingThrough = true
+                let rest = unread
+                unread = ByteBuffer()
+                context.fireChannelRead(wrapInboundOut(rest))
+                return
+            case .head(let head):
+                if forwarded == 0, let key = ordinaryVerify(head) {
+                    guard unread.readableBytes >= head.length + head.contentLength else {
+                        unread.discardReadBytes()
+                        return  // the body is still on its way
+                    }
+                    let body = unread.getSlice(at: unread.readerIndex + head.length, length: head.contentLength)!
+                    if let verify = body.withUnsafeReadableBytes({ VerifyRequest(simpleJSON: $0) }) {
+                        unread.moveReaderIndex(forwardBy: head.length + head.contentLength)
+                        answer(verify, key: key, idempotencyKey: head.idempotencyKey, context: context)
+                        return
+                    }
+                }
+                // Hummingbird's: the head now, the body as it arrives.
+                forwarded += 1
+                context.fireChannelRead(wrapInboundOut(unread.readSlice(length: head.length)!))
+                bodyToPassOn = head.contentLength
+                // After `Connection: close` nothing more is served on the connection, by either path.
+                if head.closes { passingThrough = true }
             }
-            forwarded += 1
-        case .body(var chunk):
-            guard var request = pending else { break }
-            if (request.body?.readableBytes ?? 0) + chunk.readableBytes > Self.maxBody {
-                pending = nil
-                handOn(request, context: context)
-                break
-            }
-            if request.body == nil { request.body = chunk } else { request.body!.writeBuffer(&chunk) }
-            pending = request
-            return
-        case .end:
-            guard let request = pending else { break }
-            pending = nil
-            let body = request.body ?? ByteBuffer()
-            guard let verify = body.withUnsafeReadableBytes({ VerifyRequest(simpleJSON: $0) }) else {
-                handOn(request, context: context)
-                break
-            }
-            answer(verify, request, context: context)
-            return
         }
-        context.fireChannelRead(wrapInboundOut(part))
+        if unread.readableBytes == 0 { unread.clear() }
+        if passingThrough, unread.readableBytes > 0 {
+            let rest = unread
+            unread = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(rest))
+        }
     }
 
-    /// The request as the fast path takes it, or nil when Hummingbird should have it.
-    private func ordinaryVerify(_ head: HTTPRequestHead) -> Pending? {
-        guard head.method == .POST, head.uri == "/v1/verify", head.version == .http1_1, head.isKeepAlive else { return nil }
-        var authorization: String?
-        var idempotencyKey: String?
-        for (name, value) in head.headers {
-            if ASCII.equalsIgnoringCase(name, "authorization") {
-                // Several are joined into one value by the router, which then rejects it.
-                guard authorization == nil else { return nil }
-                authorization = value
-            } else if ASCII.equalsIgnoringCase(name, "idempotency-key") {
-                if idempotencyKey == nil { idempotencyKey = value }
-            } else if ASCII.equalsIgnoringCase(name, "expect") {
-                return nil
-            }
-        }
-        guard let authorization, let key = key(for: authorization), key.allows(.verifier) else { return nil }
-        return Pending(head: head, key: key, idempotencyKey: idempotencyKey)
+    /// The key of a request this handler answers itself, or nil when Hummingbird should have it.
+    private func ordinaryVerify(_ head: ScannedHead) -> APIKeyRecord? {
+        guard head.isVerify, !head.expects, !head.closes, head.authorizationCount == 1, let authorization = head.authorization,
+              head.contentLength <= Self.maxBody, let key = key(for: authorization), key.allows(.verifier)
+        else { return nil }
+        return key
     }
 
     /// The API key of a `Bearer` header value: from this connection's memo while the shared cache's
@@ -143,18 +152,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return key
     }
 
-    /// Passes a request this handler had started to collect on to Hummingbird, as it arrived.
-    private func handOn(_ request: Pending, context: ChannelHandlerContext) {
-        forwarded += 1
-        context.fireChannelRead(wrapInboundOut(.head(request.head)))
-        if let body = request.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
-    }
-
-    private func answer(_ verify: VerifyRequest, _ request: Pending, context: ChannelHandlerContext) {
+    private func answer(_ verify: VerifyRequest, key: APIKeyRecord, idempotencyKey: String?, context: ChannelHandlerContext) {
         answering = true
         let endpoint = shared.endpoint
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        Task(executorPreference: executor) { [key = request.key, idempotencyKey = request.idempotencyKey] in
+        Task(executorPreference: executor) {
             let response: ByteBuffer
             do throws(APIError) {
                 let answer = try await endpoint.run(verify, idempotencyKey: idempotencyKey, key: key)
@@ -176,10 +178,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         output.writeAndFlush(NIOAny(response), promise: nil)
 
         // What arrived meanwhile, in order; it may start another answer, which holds the rest again.
-        if !held.isEmpty {
-            let waiting = held
-            held.removeAll()
-            for part in waiting { take(part, context: context) }
+        if unread.readableBytes > 0 {
+            process(context: context)
             context.fireChannelReadComplete()
         }
         guard !answering else { return }
@@ -198,14 +198,14 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// While an answer is pending, reading more requests waits (bounds what `held` can hold).
+    /// While an answer is pending, reading more requests waits (bounds what `unread` can hold).
     func read(context: ChannelHandlerContext) {
         if answering { readRequested = true } else { context.read() }
     }
 
     /// A graceful shutdown closes idle connections; one with an answer on the way is not idle yet.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, answering || pending != nil {
+        if event is ChannelShouldQuiesceEvent, answering {
             quiesce = event
             return
         }
@@ -213,7 +213,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Serves a connection with a ``VerifyFastPath`` in its pipeline, right after the HTTP/1 decoder of
+/// Serves a connection with a ``VerifyFastPath`` in its pipeline, right before the HTTP/1 decoder of
 /// `Base` (an `HTTP1Channel`, possibly inside a `TLSChannel`).
 struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
@@ -223,7 +223,7 @@ struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try channel.pipeline.syncOperations.addHandler(VerifyFastPath(shared), position: .after(decoder))
+            try channel.pipeline.syncOperations.addHandler(VerifyFastPath(shared), position: .before(decoder))
             return value
         }
     }
