@@ -146,14 +146,24 @@ public struct AuditChain: Sendable {
     }
 
     static func hash(_ sequence: Int64, _ draft: AuditDraft, _ previous: [UInt8]) -> [UInt8] {
-        var message = previous
+        let user = draft.user ?? "\u{0}", serial = draft.serial ?? "\u{0}"
+        var message: [UInt8] = []
+        // One allocation: every entry of a busy server is hashed here.
+        message.reserveCapacity(previous.count + 8 * 8 + draft.actor.utf8.count + draft.action.utf8.count + user.utf8.count
+            + serial.utf8.count + draft.result.utf8.count + draft.detail.utf8.count)
+        message += previous
         append(sequence, to: &message)
         append(draft.time, to: &message)
-        for field in [draft.actor, draft.action, draft.user ?? "\u{0}", draft.serial ?? "\u{0}", draft.result, draft.detail] {
-            let bytes = Array(field.utf8)
-            append(Int64(bytes.count), to: &message)
-            message += bytes
+        func field(_ text: String) {
+            append(Int64(text.utf8.count), to: &message)
+            message.append(contentsOf: text.utf8)
         }
+        field(draft.actor)
+        field(draft.action)
+        field(user)
+        field(serial)
+        field(draft.result)
+        field(draft.detail)
         return Crypto.digest(.sha256, message)
     }
 

@@ -52,7 +52,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var forwarded = 0
     /// The decoder has the connection for good: every byte goes straight on.
     private var passingThrough = false
-    /// A verify of ours is running: later bytes wait in `unread`, and reading from the socket pauses.
+    /// A verify of ours is running: later bytes wait in `unread` (reading pauses once they fill it).
     private var answering = false
     private var readRequested = false
     private var quiesce: Any?
@@ -198,10 +198,15 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// While an answer is pending, reading more requests waits (bounds what `unread` can hold).
+    /// While an answer is pending, reading goes on until `unread` holds a request's worth, then waits
+    /// (a client that pipelines cannot make it grow without bound). Holding back every read while
+    /// answering would cost two `epoll_ctl` calls per request on connections that never pipeline.
     func read(context: ChannelHandlerContext) {
-        if answering { readRequested = true } else { context.read() }
+        if answering, unread.readableBytes >= Self.maxHeld { readRequested = true } else { context.read() }
     }
+
+    /// Bytes `unread` may hold while an answer is pending before reading pauses: one largest request.
+    static let maxHeld = RequestHeadScanner.maximumHead + maxBody
 
     /// A graceful shutdown closes idle connections; one with an answer on the way is not idle yet.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -278,6 +278,42 @@ struct StoreConformanceTests {
         #expect(!check.ok && check.brokenAt == 3)
     }
 
+    @Test("audit hashes follow the documented layout (recomputed by Python's hashlib), users and serials absent or present")
+    func auditHashLayout() async throws {
+        let h = try await Harness.make(.sqlite)
+        let (_, secret) = try await h.enrolledVirtual("zoë")
+        h.clock.advance(30)
+        _ = try await h.service.verify(user: "zoë", code: h.totp(secret), actor: "key:k1")
+        _ = try await h.service.verify(user: "nobody", code: "123456", actor: "key:k1")
+        _ = try await h.service.createAPIKey(name: "n", scopes: [.verifier], actor: "cli")
+        let entries = try await h.service.auditEntries()
+        #expect(entries.count >= 5 && entries.contains { $0.draft.user == nil } && entries.contains { $0.draft.serial == nil })
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        // One line per entry: seq, time, the six fields as hex of their UTF-8 ("-" when absent), the
+        // stored previous hash and hash.
+        let lines = entries.map { e in
+            let d = e.draft
+            let fields = [d.actor, d.action, d.user, d.serial, d.result, d.detail].map { $0.map { hex(Array($0.utf8)) } ?? "-" }
+            return ([String(e.sequence), String(d.time)] + fields.map { $0.isEmpty ? "=" : $0 } + [hex(e.previousHash), hex(e.hash)]).joined(separator: " ")
+        }
+        let script = """
+            import hashlib, struct, sys
+            previous = bytes(32)
+            for line in sys.stdin.read().split("\\n"):
+                seq, time, *fields, prev, stored = line.split(" ")
+                assert bytes.fromhex(prev) == previous, "link"
+                message = previous + struct.pack(">q", int(seq)) + struct.pack(">q", int(time))
+                for f in fields:
+                    value = b"\\0" if f == "-" else b"" if f == "=" else bytes.fromhex(f)
+                    message += struct.pack(">q", len(value)) + value
+                previous = hashlib.sha256(message).digest()
+                assert previous.hex() == stored, "hash of entry " + seq
+            print("ok")
+            """
+        let result = try TestTools.run("python3", ["-c", script], input: lines.joined(separator: "\n"))
+        #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
+    }
+
     @Test("vault rotation re-seals every secret in one transaction; the old key no longer opens them", arguments: StoreKind.allCases)
     func rotation(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
