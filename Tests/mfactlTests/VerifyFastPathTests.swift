@@ -255,6 +255,24 @@ struct VerifyFastPathTests {
         #expect(first.body.contains("accepted") && retried.body == first.body && retried.comparable == first.comparable, "\(first) \(retried)")
     }
 
+    @Test("serve --event-loops 1: one thread serves the fast path and the router; 0 is refused")
+    func oneEventLoop() throws {
+        let server = try Server(.sqlite, extra: ["--event-loops", "1"] + Self.keyCache)
+        let connection = try Connection(server.url)
+        try connection.send(Self.post("/v1/verify", token: server.token, body: Self.verifyBody("nobody", "000000")))
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        let before = try Self.fastPathCount(server)
+        try connection.send(Self.post("/v1/verify", token: server.token, body: Self.verifyBody("nobody", "000000")))
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        #expect(try Self.fastPathCount(server) == before + 1)
+        // The connections' threads: one of the server's own group, none of NIO's shared one.
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.process.process.processIdentifier)/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(server.process.process.processIdentifier)/task/\($0)/comm", encoding: .utf8) }
+        #expect(names.filter { $0.hasPrefix("NIO-ELT") }.count == 1 && !names.contains { $0.hasPrefix("NIO-SGLTN") }, "\(names)")
+        let refused = try TestTools.run(TestTools.product("mfactl"), ["serve", "--event-loops", "0", "--listen", "127.0.0.1:0", "--db", server.db, "--key-file", server.keyFile])
+        #expect(refused.status != 0 && refused.stderr.contains("--event-loops"), "\(refused.stderr)")
+    }
+
     @Test("what is not ordinary goes to the router: large body, Expect, Connection: close, HTTP/1.0, two keys, other scopes, unknown keys")
     func handedOn() throws {
         let server = try Server(.sqlite, extra: Self.keyCache)
