@@ -106,8 +106,11 @@ struct VerifyFastPathTests {
         return Int(line?.split(separator: " ").last ?? "") ?? -1
     }
 
-    /// A user with an enabled virtual device; returns its secret and serial.
-    static func enroll(_ user: String, on server: Server) throws -> (secret: String, serial: String) {
+    /// A user with an enabled virtual device; returns its secret, serial and the time its enabling
+    /// codes were computed for. Later codes are taken relative to that time, not to the clock: if the
+    /// enable reached the server one TOTP step later, the device's drift is −1 step and a code for
+    /// "now + 60 s" could fall outside the window.
+    static func enroll(_ user: String, on server: Server) throws -> (secret: String, serial: String, enabledAt: Int64) {
         let created = try server.json(["mfa", "create-virtual", "--user", user])
         let serial = try #require(created["serial"] as? String)
         let secret = try #require(created["secret"] as? String)
@@ -115,14 +118,25 @@ struct VerifyFastPathTests {
         let enabled = try server.mfactl(["mfa", "enable", "--user", user, "--serial", serial,
                                          "--code1", ServiceEndToEndTests.oathtool(secret, at: t0 - 30), "--code2", ServiceEndToEndTests.oathtool(secret, at: t0)])
         try #require(enabled.status == 0, "\(enabled.stderr)")
-        return (secret, serial)
+        return (secret, serial, t0)
+    }
+
+    /// A server (`--totp-window window`) with `user` enrolled, and a connection whose first verify has
+    /// gone through the router and filled the key cache the fast path reads.
+    static func warmedUp(enrolling user: String, window: Int) throws -> (server: Server, device: (secret: String, serial: String, enabledAt: Int64), connection: Connection) {
+        let server = try Server(.sqlite, extra: ["--totp-window", String(window)] + keyCache)
+        let device = try enroll(user, on: server)
+        let connection = try Connection(server.url)
+        try connection.send(post("/v1/verify", token: server.token, body: verifyBody("nobody", "000000")))
+        #expect(try connection.reply().body == #"{"result":"rejected"}"#)
+        return (server, device, connection)
     }
 
     @Test("pipelined requests of both paths are answered in order, each code still accepted once")
     func pipelinedOrder() throws {
         let server = try Server(.sqlite, extra: ["--totp-window", "2"] + Self.keyCache)
         let alice = try Self.enroll("alice", on: server)
-        let code = try ServiceEndToEndTests.oathtool(alice.secret, at: ServiceEndToEndTests.now + 30)
+        let code = try ServiceEndToEndTests.oathtool(alice.secret, at: alice.enabledAt + 30)
         let token = server.token
         let connection = try Connection(server.url)
         // The first verify authenticates through the router and fills the key cache the fast path reads.
@@ -157,7 +171,7 @@ struct VerifyFastPathTests {
         #expect(mixed >= before + 1 && mixed <= before + 5, "\(before) → \(mixed)")
 
         // Verifies alone, pipelined: all answered the fast way, in order.
-        let later = try ServiceEndToEndTests.oathtool(alice.secret, at: ServiceEndToEndTests.now + 60)
+        let later = try ServiceEndToEndTests.oathtool(alice.secret, at: alice.enabledAt + 60)
         try connection.send([
             Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", "222222")),
             Self.post("/v1/verify", token: token, body: Self.verifyBody("alice", later)),
@@ -180,14 +194,10 @@ struct VerifyFastPathTests {
 
     @Test("requests arriving a byte at a time: the same answers, the verifies still answered the fast way")
     func splitRequests() throws {
-        let server = try Server(.sqlite, extra: ["--totp-window", "2"] + Self.keyCache)
-        let carol = try Self.enroll("carol", on: server)
+        let (server, carol, connection) = try Self.warmedUp(enrolling: "carol", window: 2)
         let token = server.token
-        let connection = try Connection(server.url)
-        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000")))
-        _ = try connection.reply()
         let before = try Self.fastPathCount(server)
-        let code = try ServiceEndToEndTests.oathtool(carol.secret, at: ServiceEndToEndTests.now + 30)
+        let code = try ServiceEndToEndTests.oathtool(carol.secret, at: carol.enabledAt + 30)
         let requests = [
             Self.post("/v1/verify", token: token, body: Self.verifyBody("carol", "000000")),
             Self.get("/healthz"),
@@ -208,12 +218,8 @@ struct VerifyFastPathTests {
 
     @Test("the fast path and the router give the same status, headers and body, case by case")
     func sameAnswers() throws {
-        let server = try Server(.sqlite, extra: ["--totp-window", "3"] + Self.keyCache)
-        let bob = try Self.enroll("bob", on: server)
+        let (server, bob, connection) = try Self.warmedUp(enrolling: "bob", window: 3)
         let token = server.token
-        let connection = try Connection(server.url)
-        try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("nobody", "000000")))
-        _ = try connection.reply()
 
         var cases: [(name: String, body: String, headers: [String])] = [
             ("unknown user", Self.verifyBody("nobody", "123456"), []),
@@ -225,7 +231,7 @@ struct VerifyFastPathTests {
         ]
         // Each path gets a code of its own, accepted once; then each path replays it.
         for (i, offset) in [30, 60].enumerated() {
-            let code = try ServiceEndToEndTests.oathtool(bob.secret, at: ServiceEndToEndTests.now + Int64(offset))
+            let code = try ServiceEndToEndTests.oathtool(bob.secret, at: bob.enabledAt + Int64(offset))
             cases.append(("valid code \(i)", Self.verifyBody("bob", code), []))
         }
         for (name, body, headers) in cases {
@@ -247,7 +253,7 @@ struct VerifyFastPathTests {
             }
         }
         // An idempotent retry gets the first verdict on either path.
-        let code = try ServiceEndToEndTests.oathtool(bob.secret, at: ServiceEndToEndTests.now + 90)
+        let code = try ServiceEndToEndTests.oathtool(bob.secret, at: bob.enabledAt + 90)
         try connection.send(Self.post("/v1/verify", token: token, body: Self.verifyBody("bob", code), extraHeaders: ["Idempotency-Key: retry-1"]))
         let first = try connection.reply()
         try connection.send(Self.post("/v1/verify?via=router", token: token, body: Self.verifyBody("bob", code), extraHeaders: ["Idempotency-Key: retry-1"]))
