@@ -65,7 +65,8 @@ public enum PSKCReader {
         }
         guard seenRoot else { throw SeedImportError(.malformedXML, "the file holds no XML element") }
         let finished = pipeline.finish()
-        try walker.finish(finished.reduce(0) { $0 + $1.encrypted }, finished.reduce(0) { $0 + $1.decrypted })
+        try walker.finish(finished.reduce(0) { $0 + $1.encrypted }, finished.reduce(0) { $0 + $1.decrypted },
+                          badMACs: finished.count { $0.entry.problem?.code == "bad-mac" })
         return (finished.map(\.entry), finished.map(\.extra), walker.protectionName)
     }
 
@@ -243,12 +244,17 @@ public enum PSKCReader {
         }
 
         /// Checks the file as a whole once every package is finished.
-        func finish(_ encryptedValues: Int, _ decryptedValues: Int) throws(SeedImportError) {
+        func finish(_ encryptedValues: Int, _ decryptedValues: Int, badMACs: Int) throws(SeedImportError) {
             guard packages > 0 else { throw SeedImportError(.empty, "the PSKC file holds no KeyPackage") }
-            // Without MACs a wrong key shows only as every value failing to decrypt. (With MACs, a wrong
-            // key already failed on the MAC key; MAC failures after that are per-key tampering.)
+            // Without MACs a wrong key shows only as every value failing to decrypt.
             if encryptedValues > 0 && decryptedValues == 0 && keys?.mac == nil {
                 throw SeedImportError(.wrongKey, "no encrypted value of the file could be decrypted: wrong pre-shared key or password")
+            }
+            // With MACs a wrong key usually fails on the MAC key's padding, but about once in 256 the
+            // padding comes out valid and the MAC key is garbage: then every MAC fails. One failed MAC
+            // is a tampered key; two or more with none verifying is the key, not the file.
+            if keys?.mac != nil && decryptedValues == 0 && badMACs >= 2 {
+                throw SeedImportError(.wrongKey, "no ValueMAC of the file verifies: wrong pre-shared key or password (or every key was altered)")
             }
         }
 

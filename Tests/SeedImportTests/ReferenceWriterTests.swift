@@ -56,6 +56,47 @@ struct ReferenceWriterTests {
         #expect(throws: SeedImportError(.wrongKey, "")) { try SeedFileReader.read(bytes, protection: .password("wrong")) }
         #expect(throws: SeedImportError(.keyRequired, "")) { try SeedFileReader.read(bytes) }
     }
+
+    /// A wrong pre-shared key under which AES-CBC decryption of the file's encrypted MAC key still
+    /// ends in valid PKCS#7 padding (about one key in 256), found by Python's `cryptography`.
+    static func wrongKeyWithValidPadding(_ file: [UInt8]) throws -> String {
+        let script = """
+            import base64, re, sys
+            from cryptography.hazmat.primitives import padding
+            from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+            text = sys.stdin.read()
+            mac_key = re.search(r"MACKey>.*?CipherValue>([^<]+)<", text, re.S).group(1)
+            blob = base64.b64decode(mac_key)
+            for i in range(1, 100000):
+                key = i.to_bytes(16, "big")
+                decryptor = Cipher(algorithms.AES(key), modes.CBC(blob[:16])).decryptor()
+                plain = decryptor.update(blob[16:]) + decryptor.finalize()
+                unpadder = padding.PKCS7(128).unpadder()
+                try:
+                    unpadder.update(plain) + unpadder.finalize()
+                except ValueError:
+                    continue
+                print(key.hex()); break
+            """
+        let result = try TestTools.run(try PSKCReference.interpreter(), ["-c", script], input: String(decoding: file, as: UTF8.self))
+        let key = result.stdout.trimmingWhitespace
+        try #require(result.status == 0 && key.count == 32, "\(result.stderr)")
+        return key
+    }
+
+    @Test("a wrong key whose MAC-key padding happens to pass (1 in 256) still fails the file as a whole; one bad MAC alone is the key's")
+    func wrongKeyValidPadding() throws {
+        let bytes = try PSKCReference.write(Self.tokens, mode: .psk, secret: Self.psk128)
+        let key = try Self.wrongKeyWithValidPadding(bytes)
+        #expect(key != Self.psk128)
+        let error = #expect(throws: SeedImportError.self) { try SeedFileReader.read(bytes, protection: try .preSharedKey(hex: key)) }
+        #expect(error?.code == .wrongKey && error?.message.contains("ValueMAC") == true, "\(String(describing: error))")
+        // One key in the file: a failed MAC cannot tell a wrong key from a tampered key; it is that key's problem.
+        let single = try PSKCReference.write([Self.tokens[0]], mode: .psk, secret: Self.psk128)
+        let singleKey = try Self.wrongKeyWithValidPadding(single)
+        let file = try SeedFileReader.read(single, protection: try .preSharedKey(hex: singleKey))
+        #expect(file.entries.count == 1 && file.entries[0].problem?.code == "bad-mac" && file.entries[0].secret == nil)
+    }
 }
 
 extension String {
