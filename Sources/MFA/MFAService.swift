@@ -101,6 +101,11 @@ public struct MFAService: Sendable {
         let digits = try Validation.digits(digits)
         let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
         let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
+        // The URI is built before anything is written: an issuer it refuses leaves no pending device behind.
+        let uri: String
+        do {
+            uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
+        } catch { throw MFAError(.invalidInput, error.message) }
         let now = clock()
         let record = DeviceRecord(
             serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
@@ -108,10 +113,6 @@ public struct MFAService: Sendable {
         try await store.insert(
             record, maximumPerOwner: policy.maximumDevicesPerUser,
             audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
-        let uri: String
-        do {
-            uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
-        } catch { throw MFAError(.invalidInput, error.message) }
         return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
     }
 

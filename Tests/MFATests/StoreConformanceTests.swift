@@ -203,6 +203,8 @@ struct StoreConformanceTests {
         let auditBefore = try await h.store.auditEntries(after: 0, limit: 100).count
         await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createVirtual(user: "bad\u{7}name", actor: "t") }
         await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createVirtual(user: "", actor: "t") }
+        await #expect(throws: MFAError(.invalidInput, "")) { try await h.service.createVirtual(user: "ivan", issuer: "a:b", actor: "t") }
+        #expect(try await h.service.list(user: "ivan").isEmpty)
         await #expect(throws: MFAError(.invalidInput, "")) {
             try await h.service.register(serial: "X1", kind: .hardwareTOTP, secret: good, digits: 9, actor: "t")
         }
