@@ -557,9 +557,14 @@ public struct MFAService: Sendable {
         else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
     }
 
+    /// The median drift of `values`; for an even count, the mean of the two middle values rounded
+    /// toward zero (no drift). An enable received one step after its codes records −1; the first
+    /// on-time sign-in after it then brings the estimate back to 0 instead of keeping −1.
     static func median(_ values: [Int64]) -> Int64 {
         let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[(sorted.count - 1) / 2]
+        guard !sorted.isEmpty else { return 0 }
+        let upper = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[upper] : (sorted[upper - 1] + sorted[upper]) / 2
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import MFA
+@testable import MFA
 import MFAStoreSQLite
 import OTP
 import TestSupport
@@ -104,6 +104,36 @@ struct StoreConformanceTests {
         // Without drift correction this code would be 20 steps out of the ±1 window.
         let report = try await h.service.credentialReport()
         #expect(report.first { $0.serial == e.serial }?.driftSeconds == 600)
+    }
+
+    @Test("an enable received a step after its codes records drift −1; the first on-time sign-in takes it back to 0", arguments: StoreKind.allCases)
+    func lateEnable(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let e = try await h.service.createVirtual(user: "cleo", actor: "test")
+        let secret = try OTPSecret(base32: e.secretBase32)
+        // Codes read in one step, received in the next.
+        try await h.service.enable(user: "cleo", serial: e.serial, code1: try h.totp(secret, offset: -60), code2: try h.totp(secret, offset: -30), actor: "test")
+        #expect(try await h.store.device(serial: e.serial)?.driftSteps == -1)
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "cleo", code: try h.totp(secret), actor: "test") == .accepted(serial: e.serial))
+        #expect(try await h.store.device(serial: e.serial)?.driftSteps == 0)
+        // A token one step fast is inside the ±1 window again (with the estimate left at −1 it was not).
+        h.clock.advance(30)
+        #expect(try await h.service.verify(user: "cleo", code: try h.totp(secret, offset: 30), actor: "test") == .accepted(serial: e.serial))
+    }
+
+    @Test("drift median: odd counts take the middle, even counts the middle pair's mean rounded toward zero")
+    func driftMedian() {
+        #expect(MFAService.median([]) == 0)
+        #expect(MFAService.median([5]) == 5)
+        #expect(MFAService.median([3, -7, 1]) == 1)
+        #expect(MFAService.median([-1, 0]) == 0)
+        #expect(MFAService.median([0, -1, -1, 0]) == 0)
+        #expect(MFAService.median([20, 21]) == 20)
+        #expect(MFAService.median([-21, -20]) == -20)
+        #expect(MFAService.median([-3, 2]) == 0)
+        #expect(MFAService.median([-1, -1]) == -1)
+        #expect(MFAService.median([9, 1, 4, 6]) == 5)
     }
 
     @Test("resync a device that drifted after enrollment; codes used before cannot resync", arguments: StoreKind.allCases)
