@@ -30,14 +30,23 @@ public final class PostgresMFAStore: MFAStore {
 
     let schema: String?
     let endpoint: String
-    /// How long ``migrate()`` (the first contact at start-up) waits for the server.
-    public let startupTimeoutSeconds = 8
+    /// How long ``migrate()`` (the first contact at start-up) waits for the server: 8 s unless the
+    /// initializer says otherwise.
+    public let startupTimeoutSeconds: Int
 
     /// Connects to `url` (`postgres://user:password@host:port/database`), optionally in its own
     /// `schema` (created by ``migrate()``). Call ``migrate()`` first.
     /// A `schema` query parameter in the URL (`…/db?schema=tenant1`) does the same as `schema`.
     /// `maximumConnections` bounds this process's pool (PostgreSQL's own limit is shared by all processes).
-    public init(url: String, chain: AuditChain, schema: String? = nil, maximumConnections: Int = 10) throws(MFAError) {
+    /// `startupTimeoutSeconds` bounds ``migrate()``, and `stallTimeoutSeconds` how long a session may
+    /// sit idle inside a transaction or wait for a lock before the server ends it. Both count time
+    /// this process spends waiting for a thread of Swift's cooperative pool, so a process whose pool
+    /// is busy (the whole test suite at once on two cores) needs more than the defaults.
+    public init(
+        url: String, chain: AuditChain, schema: String? = nil, maximumConnections: Int = 10, startupTimeoutSeconds: Int = 8,
+        stallTimeoutSeconds: Int = 10
+    ) throws(MFAError) {
+        self.startupTimeoutSeconds = max(1, startupTimeoutSeconds)
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
@@ -59,8 +68,9 @@ public final class PostgresMFAStore: MFAStore {
         }
         // A session that stalls inside a transaction is ended by the server after 10 s (releasing its
         // locks), and nobody waits more than 10 s for a lock: stalls stay bounded.
+        let stallMilliseconds = String(max(1, stallTimeoutSeconds) * 1000)
         configuration.options.additionalStartupParameters += [
-            ("idle_in_transaction_session_timeout", "10000"), ("lock_timeout", "10000"),
+            ("idle_in_transaction_session_timeout", stallMilliseconds), ("lock_timeout", stallMilliseconds),
         ]
         self.schema = schema
         client = PostgresClient(configuration: configuration, eventLoopGroup: Self.eventLoops)

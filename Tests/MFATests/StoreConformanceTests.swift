@@ -342,7 +342,7 @@ struct StoreConformanceTests {
                 assert previous.hex() == stored, "hash of entry " + seq
             print("ok")
             """
-        let result = try TestTools.run("python3", ["-c", script], input: lines.joined(separator: "\n"))
+        let result = try await TestTools.run("python3", ["-c", script], input: lines.joined(separator: "\n"))
         #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
     }
 

@@ -32,6 +32,10 @@ struct Harness: Sendable {
     let raw: @Sendable (String) async throws -> Void
 
     static let postgresURLVariable = "MFA_TEST_POSTGRES_URL"
+    /// The store's start-up and stall bounds (8 s and 10 s for an operator) count time spent waiting
+    /// for a thread of the cooperative pool. In the whole suite two cores run every test at once, and
+    /// a CI run once had every PostgreSQL test time out after 36 s of a busy pool: tests allow more.
+    static let postgresPatienceSeconds = 120
 
     static func make(_ kind: StoreKind, policy: Policy = Policy()) async throws -> Harness {
         let vault = try SecretVault(key: Crypto.randomBytes(32))
@@ -57,13 +61,13 @@ struct Harness: Sendable {
                 throw MFAError(.storeUnavailable, "no PostgreSQL configured")
             }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4)
+            let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4, startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
             try await store.migrate()
             return Harness(
                 kind: kind, store: store, service: MFAService(store: store, vault: vault, policy: policy, clock: { clock.now }), vault: vault,
                 clock: clock,
                 reopen: {
-                    let other = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4)
+                    let other = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4, startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
                     try await other.migrate()
                     return other
                 },

@@ -16,22 +16,20 @@ struct HIDEnrollmentTests {
         let directory: URL
 
         static func make(remote: Bool) async throws -> Target {
-            try await VirtualYubiKey.offPool {
-                if remote {
-                    let server = try ServiceEndToEndTests.Server(.sqlite)
-                    return Target(arguments: ["--server", server.url, "--api-key", server.token], server: server, directory: server.directory)
-                }
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-hid-\(UUID().uuidString)")
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                let db = "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path
-                return Target(arguments: ["--db", db, "--key-file", directory.appendingPathComponent("vault.key").path], server: nil, directory: directory)
+            if remote {
+                let server = try await ServiceEndToEndTests.Server(.sqlite)
+                return Target(arguments: ["--server", server.url, "--api-key", server.token], server: server, directory: server.directory)
             }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-hid-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let db = "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path
+            return Target(arguments: ["--db", db, "--key-file", directory.appendingPathComponent("vault.key").path], server: nil, directory: directory)
         }
 
-        /// `mfactl arguments` against this service (no USB), off the cooperative pool.
+        /// `mfactl arguments` against this service (no USB); the wait holds no thread of the cooperative pool.
         func mfactl(_ arguments: [String]) async throws -> ProcessResult {
             let all = arguments + self.arguments
-            return try await VirtualYubiKey.offPool { try TestTools.run(TestTools.product("mfactl"), all, timeout: 60) }
+            return try await TestTools.run(TestTools.product("mfactl"), all, timeout: 60)
         }
 
         func remove() {
@@ -39,7 +37,7 @@ struct HIDEnrollmentTests {
         }
     }
 
-    static func json(_ text: String) -> [String: Any] {
+    static func json(_ text: String) async -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
 
@@ -56,12 +54,12 @@ struct HIDEnrollmentTests {
             ["enroll", "hid-hotp", "--user", "hiro", "--slot", slot, "--digits", String(digits), "--json"] + target.arguments,
             options: ["--touch", slot, "--touches", "2"])
         #expect(enroll.status == 0, "\(enroll.stderr)")
-        let object = Self.json(enroll.stdout)
+        let object = await Self.json(enroll.stdout)
         let serial = try #require(object["serial"] as? String, "\(enroll.stdout)")
         #expect(serial.hasPrefix("H") && object["kind"] as? String == "hid-slot" && object["slot"] as? Int == Int(slot))
         #expect(object["digits"] as? Int == digits && object["device"] as? String == "1050:0407")
         #expect(!enroll.stdout.lowercased().contains("secret") && enroll.stderr.contains("touch the key"))
-        let listed = Self.json(try await target.mfactl(["mfa", "list", "--user", "hiro", "--json"]).stdout)["devices"] as? [[String: Any]]
+        let listed = await Self.json(try await target.mfactl(["mfa", "list", "--user", "hiro", "--json"]).stdout)["devices"] as? [[String: Any]]
         #expect(listed?.count == 1 && listed?.first?["state"] as? String == "active" && listed?.first?["kind"] as? String == "hid-slot")
         #expect(listed?.first?["counter"] as? Int == 2, "the enabling codes were counters 0 and 1")
         // The key types the next code (counter 2) on the next touch.
@@ -86,12 +84,12 @@ struct HIDEnrollmentTests {
         let enroll = try await key.mfactl(
             ["enroll", "hid-yubiotp", "--user", "yoko", "--slot", "1", "--json"] + target.arguments, options: ["--touch", "1"])
         #expect(enroll.status == 0, "\(enroll.stderr)")
-        let object = Self.json(enroll.stdout)
+        let object = await Self.json(enroll.stdout)
         let publicID = try #require(object["publicId"] as? String, "\(enroll.stdout)")
         #expect(object["serial"] as? String == publicID && publicID.count == 12 && Modhex.isModhex(publicID))
         #expect(object["kind"] as? String == "yubico-otp")
         #expect(Set(object.keys) == ["serial", "user", "kind", "slot", "publicId", "device"], "no key material in the output: \(object.keys)")
-        let listed = Self.json(try await target.mfactl(["mfa", "list", "--user", "yoko", "--json"]).stdout)["devices"] as? [[String: Any]]
+        let listed = await Self.json(try await target.mfactl(["mfa", "list", "--user", "yoko", "--json"]).stdout)["devices"] as? [[String: Any]]
         #expect(listed?.count == 1 && listed?.first?["state"] as? String == "active" && listed?.first?["kind"] as? String == "yubico-otp")
         // The key was powered up again: the next OTP has a higher usage counter.
         let typed = try await key.mfactl(["hid", "capture", "--slot", "1", "--json"], options: ["--touch", "1"])
@@ -116,7 +114,7 @@ struct HIDEnrollmentTests {
         defer { target.remove() }
         let enroll = try await key.mfactl(["enroll", "hid-yubiotp", "--user", "nobody", "--slot", "2", "--timeout", "1"] + target.arguments)
         #expect(enroll.status == 2 && enroll.stderr.contains("nothing was typed"), "\(enroll.stderr)")
-        let listed = Self.json(try await target.mfactl(["mfa", "list", "--user", "nobody", "--json"]).stdout)["devices"] as? [[String: Any]]
+        let listed = await Self.json(try await target.mfactl(["mfa", "list", "--user", "nobody", "--json"]).stdout)["devices"] as? [[String: Any]]
         #expect(listed?.isEmpty == true, "\(String(describing: listed))")
         let status = try VirtualYubiKey.json(try await key.mfactl(["hid", "status", "--json"]))
         #expect((status["slots"] as? [[String: Any]])?.allSatisfy { $0["configured"] as? Bool == false } == true, "\(status)")

@@ -13,41 +13,42 @@ final class VirtualCard {
     let home: URL
     let stateFile: URL
 
-    init(_ options: [String] = [], keepState: URL? = nil) throws {
+    init(_ options: [String] = [], keepState: URL? = nil) async throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-card-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         stateFile = keepState ?? home.appendingPathComponent("card.json")
         try Self.requirePCSCD()
-        try Self.waitForCard(present: false)
+        try await Self.waitForCard(present: false)
         emulator = try BackgroundProcess(
             TestTools.product("token-emulator"),
             ["oath", "--vpcd", "127.0.0.1:\(Self.port)", "--state", stateFile.path] + options)
         try #require(
-            emulator.waitForOutput("inserted", timeout: 20),
+            await emulator.waitForOutput("inserted", timeout: 20),
             "token-emulator did not connect to vpcd: \(emulator.stdout) \(emulator.stderr)")
-        try Self.waitForCard(present: true)
+        try await Self.waitForCard(present: true)
     }
 
     deinit {
-        stop()
+        // Pulled out without waiting for pcscd: the next card waits for the reader to be empty.
+        if emulator.process.isRunning { emulator.stop() }
         try? FileManager.default.removeItem(at: home)
     }
 
     /// Pulls the card out and waits until pcscd has noticed.
-    func stop() {
+    func stop() async {
         guard emulator.process.isRunning else { return }
-        emulator.stop()
-        try? Self.waitForCard(present: false)
+        await emulator.stop()
+        try? await Self.waitForCard(present: false)
     }
 
     /// Runs mfactl against this card's reader.
-    func mfactl(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try TestTools.run(TestTools.product("mfactl"), arguments, environment: environment, timeout: 60)
+    func mfactl(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await TestTools.run(TestTools.product("mfactl"), arguments, environment: environment, timeout: 60)
     }
 
     /// Runs the independent client ykman against this card (its own HOME: no remembered passwords).
-    func ykman(_ arguments: [String]) throws -> ProcessResult {
-        try TestTools.run("ykman", ["--reader", Self.reader] + arguments, environment: ["HOME": home.path], timeout: 60)
+    func ykman(_ arguments: [String]) async throws -> ProcessResult {
+        try await TestTools.run("ykman", ["--reader", Self.reader] + arguments, environment: ["HOME": home.path], timeout: 60)
     }
 
     static func requirePCSCD() throws {
@@ -62,32 +63,32 @@ final class VirtualCard {
     }
 
     /// Waits (up to 15 s) until pcscd reports the card present or absent in the vpcd reader.
-    static func waitForCard(present: Bool) throws {
+    static func waitForCard(present: Bool) async throws {
         let client = try PCSCClient()
         defer { client.close() }
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             let state = try client.performBlocking { try $0.status(of: [reader]) }
             if state.first?.cardPresent == present { return }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("the card in '\(reader)' did not become \(present ? "present" : "absent")")
     }
 }
 
 /// oathtool's codes for a TOTP secret at each of `times` (to bracket a tool that reads the clock).
-func oathtoolTOTP(_ base32: String, times: [Int64], algorithm: String = "sha1", digits: Int = 6, period: Int = 30) throws -> Set<String> {
+func oathtoolTOTP(_ base32: String, times: [Int64], algorithm: String = "sha1", digits: Int = 6, period: Int = 30) async throws -> Set<String> {
     var codes = Set<String>()
     for time in times {
-        let r = try TestTools.run(
+        let r = try await TestTools.run(
             "oathtool", ["--totp=\(algorithm)", "-d", String(digits), "-s", "\(period)s", "-N", "@\(time)", "-b", base32])
         codes.insert(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
     return codes
 }
 
-func oathtoolHOTP(_ base32: String, counter: Int, digits: Int = 6) throws -> String {
-    try TestTools.run("oathtool", ["--hotp", "-d", String(digits), "-c", String(counter), "-b", base32])
+func oathtoolHOTP(_ base32: String, counter: Int, digits: Int = 6) async throws -> String {
+    try await TestTools.run("oathtool", ["--hotp", "-d", String(digits), "-c", String(counter), "-b", base32])
         .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 

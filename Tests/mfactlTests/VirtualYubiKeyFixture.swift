@@ -22,19 +22,10 @@ struct VirtualYubiKey {
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
     /// Runs `mfactl arguments` next to the virtual key; `options` go to the emulator (--mode, --touch).
-    /// The wait happens on a thread of its own: a test blocking a thread of Swift's cooperative pool
-    /// (two threads on a two-core machine) starved the async PostgreSQL tests running beside it.
+    /// The wait holds no thread of Swift's cooperative pool (`OffThePool`).
     func mfactl(_ arguments: [String], options: [String] = [], timeout: TimeInterval = 60) async throws -> ProcessResult {
         let command = [Self.script, "--state", state, "--report", report, "--timeout", "45"] + options + ["--", TestTools.product("mfactl")] + arguments
-        return try await Self.offPool { try TestTools.run(Self.python, command, timeout: timeout) }
-    }
-
-    /// Runs blocking `work` on a new thread and suspends until it is done.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.start()
-        }
+        return try await TestTools.run(Self.python, command, timeout: timeout)
     }
 
     /// What the emulator recorded at exit: kernel drivers per interface, detach/attach counts.
@@ -49,14 +40,10 @@ struct VirtualYubiKey {
 
     /// HMAC-SHA1 by the openssl command line tool (independent of the project and of the emulator).
     static func opensslHMAC(keyHex: String, messageHex: String) async throws -> String {
-        try await offPool { try opensslHMACBlocking(keyHex: keyHex, messageHex: messageHex) }
-    }
-
-    static func opensslHMACBlocking(keyHex: String, messageHex: String) throws -> String {
         let message = directoryForTemp().appendingPathComponent("msg-\(UUID().uuidString)")
         try Data(hexString: messageHex).write(to: message)
         defer { try? FileManager.default.removeItem(at: message) }
-        let result = try TestTools.run("openssl", ["dgst", "-sha1", "-mac", "HMAC", "-macopt", "hexkey:\(keyHex)", message.path])
+        let result = try await TestTools.run("openssl", ["dgst", "-sha1", "-mac", "HMAC", "-macopt", "hexkey:\(keyHex)", message.path])
         return String(result.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -64,7 +51,7 @@ struct VirtualYubiKey {
 
     /// HOTP by oathtool.
     static func oathtoolHOTP(keyHex: String, counter: Int, digits: Int) async throws -> String {
-        let result = try await offPool { try TestTools.run("oathtool", ["--hotp", "-d", String(digits), "-c", String(counter), keyHex]) }
+        let result = try await TestTools.run("oathtool", ["--hotp", "-d", String(digits), "-c", String(counter), keyHex])
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
