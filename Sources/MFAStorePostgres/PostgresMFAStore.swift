@@ -66,8 +66,8 @@ public final class PostgresMFAStore: MFAStore {
             }
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        // A session that stalls inside a transaction is ended by the server after 10 s (releasing its
-        // locks), and nobody waits more than 10 s for a lock: stalls stay bounded.
+        // A session that stalls inside a transaction is ended by the server after `stallTimeoutSeconds`
+        // (releasing its locks), and nobody waits longer for a lock: stalls stay bounded.
         let stallMilliseconds = String(max(1, stallTimeoutSeconds) * 1000)
         configuration.options.additionalStartupParameters += [
             ("idle_in_transaction_session_timeout", stallMilliseconds), ("lock_timeout", stallMilliseconds),

@@ -66,7 +66,7 @@ public enum PSKCReader {
         guard seenRoot else { throw SeedImportError(.malformedXML, "the file holds no XML element") }
         let finished = pipeline.finish()
         try walker.finish(finished.reduce(0) { $0 + $1.encrypted }, finished.reduce(0) { $0 + $1.decrypted },
-                          badMACs: finished.count { $0.entry.problem?.code == "bad-mac" })
+                          badMACs: finished.count { $0.entry.problem?.code == SeedIssue.badMAC })
         return (finished.map(\.entry), finished.map(\.extra), walker.protectionName)
     }
 
@@ -394,7 +394,7 @@ public enum PSKCReader {
                 }
                 let expected = Crypto.hmac(macAlgorithm, key: macKey, message: cipherBytes)
                 guard Crypto.constantTimeEquals(expected, [UInt8](given)) else {
-                    throw SeedIssue("bad-mac", "\(field)'s ValueMAC does not verify (tampered or corrupted file, or a wrong transport key)")
+                    throw SeedIssue(SeedIssue.badMAC, "\(field)'s ValueMAC does not verify (tampered or corrupted file, or a wrong transport key)")
                 }
             } else if !warnings.contains(where: { $0.code == "no-mac" }) {
                 warnings.append(SeedIssue("no-mac", "the file has no MACMethod: encrypted values are not integrity-checked"))

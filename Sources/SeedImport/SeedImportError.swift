@@ -56,4 +56,7 @@ public struct SeedIssue: Error, Sendable, Hashable, Codable, CustomStringConvert
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// A key whose ValueMAC does not verify; the file as a whole counts these to tell a wrong key.
+    static let badMAC = "bad-mac"
 }

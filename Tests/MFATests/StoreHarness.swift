@@ -61,16 +61,18 @@ struct Harness: Sendable {
                 throw MFAError(.storeUnavailable, "no PostgreSQL configured")
             }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4, startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
-            try await store.migrate()
+            let open = { @Sendable () async throws -> PostgresMFAStore in
+                let store = try PostgresMFAStore(
+                    url: url, chain: chain, schema: schema, maximumConnections: 4,
+                    startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
+                try await store.migrate()
+                return store
+            }
+            let store = try await open()
             return Harness(
                 kind: kind, store: store, service: MFAService(store: store, vault: vault, policy: policy, clock: { clock.now }), vault: vault,
                 clock: clock,
-                reopen: {
-                    let other = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 4, startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
-                    try await other.migrate()
-                    return other
-                },
+                reopen: { try await open() },
                 raw: { try await store.executeRaw($0) })
         }
     }

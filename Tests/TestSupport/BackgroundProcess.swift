@@ -38,12 +38,13 @@ public final class BackgroundProcess: @unchecked Sendable {
     public var stderr: String { lock.withLock { errors } }
 
     /// Waits until stdout contains `marker`; false after `timeout` seconds or if the process exited.
-    public func waitForOutput(_ marker: String, timeout: TimeInterval = 15) -> Bool {
+    /// It polls with `Task.sleep`, holding no thread of the cooperative pool (`OffThePool`).
+    public func waitForOutput(_ marker: String, timeout: TimeInterval = 15) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if stdout.contains(marker) { return true }
             if !process.isRunning { return stdout.contains(marker) }
-            Thread.sleep(forTimeInterval: 0.02)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         return false
     }

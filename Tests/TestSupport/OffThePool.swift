@@ -8,23 +8,21 @@ import Foundation
 /// code under test (PostgreSQL's start-up timeout) then expires while its work waits for a thread.
 /// CI failed that way once: every PostgreSQL test timed out after 36 s of starvation. These
 /// overloads are picked wherever a caller can `await`; the blocking versions stay for synchronous
-/// code.
+/// code (a `deinit`, a `defer`).
 public enum OffThePool {
     /// A queue whose threads are not the cooperative pool's (GCD adds threads for blocked work).
     static let queue = DispatchQueue(label: "test-support.blocking", attributes: .concurrent)
 
     /// Runs `body` on ``queue`` and suspends, without holding a pool thread, until it returns.
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    /// ``run(_:)`` for work that cannot throw.
     public static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
         }
+    }
+
+    /// ``run(_:)`` for work that throws.
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run { Result { try body() } }.get()
     }
 }
 
@@ -41,17 +39,6 @@ extension TestTools {
 }
 
 extension BackgroundProcess {
-    /// ``waitForOutput(_:timeout:)`` polling with `Task.sleep`: no pool thread is held while waiting.
-    public func waitForOutput(_ marker: String, timeout: TimeInterval = 15) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if stdout.contains(marker) { return true }
-            if !process.isRunning { return stdout.contains(marker) }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     /// ``stop(grace:)`` without holding a pool thread while the process goes.
     @discardableResult
     public func stop(grace: TimeInterval = 5) async -> Int32 {
