@@ -44,7 +44,10 @@ public enum APIKeyTokens {
     /// The id and secret of a token, or nil when it is not one of ours.
     public static func parse(_ token: String) -> (id: String, secret: String)? {
         let parts = token.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "mfa", parts[1].count == 12, !parts[2].isEmpty else { return nil }
+        // The id is 12 lowercase hex digits, byte for byte (never a string merely equivalent to one).
+        guard parts.count == 3, parts[0].utf8.elementsEqual("mfa".utf8), parts[1].utf8.count == 12,
+              parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }), !parts[2].isEmpty
+        else { return nil }
         return (String(parts[1]), String(parts[2]))
     }
 

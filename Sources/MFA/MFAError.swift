@@ -25,6 +25,8 @@ public struct MFAError: CodedError {
         public static let locked = Code(rawValue: "locked")
         /// The store could not be reached or failed; `message` carries the cause.
         public static let storeUnavailable = Code(rawValue: "store-unavailable")
+        /// Too many calls of a rate-limited operation (diagnose, a technician's unlock) for one device.
+        public static let rateLimited = Code(rawValue: "rate-limited")
         /// Bad input: names, algorithms, digits, seeds.
         public static let invalidInput = Code(rawValue: "invalid-input")
         /// The vault cannot open a secret (wrong key file, tampered data).

@@ -46,10 +46,10 @@ extension MFAService {
         let fingerprints = verdicts.map(\.fingerprint)
 
         // 2. Duplicates within the file: every occurrence is rejected (which one is right is unknown).
-        var bySerial: [String: [Int]] = [:]
+        var bySerial: [ByteKey: [Int]] = [:]  // serials as bytes
         var bySeed: [[UInt8]: [Int]] = [:]
         for i in 0..<total {
-            if let serial = entries[i].serial { bySerial[serial, default: []].append(i) }
+            if let serial = entries[i].serial { bySerial[ByteKey(serial), default: []].append(i) }
             if let fp = fingerprints[i] { bySeed[fp, default: []].append(i) }
         }
         for (serial, positions) in bySerial where positions.count > 1 {
@@ -69,21 +69,21 @@ extension MFAService {
         var skipped = [Bool](repeating: false, count: total)
         let index = try await store.seedIndex()
         if !index.isEmpty {
-            var serials = Set<String>()
+            var serials = Set<ByteKey>()
             var seedOwners: [[UInt8]: String] = [:]
             for item in index {
-                serials.insert(item.serial)
+                serials.insert(ByteKey(item.serial))
                 if let fp = item.fingerprint { seedOwners[fp] = item.serial }
             }
-            let colliding = (0..<total).filter { rejection[$0] == nil && serials.contains(entries[$0].serial ?? "") }
-            var existing: [String: DeviceRecord] = [:]
+            let colliding = (0..<total).filter { rejection[$0] == nil && serials.contains(ByteKey(entries[$0].serial ?? "")) }
+            var existing: [ByteKey: DeviceRecord] = [:]
             if !colliding.isEmpty {
-                for device in try await store.devices(serials: colliding.map { entries[$0].serial! }) { existing[device.serial] = device }
+                for device in try await store.devices(serials: colliding.map { entries[$0].serial! }) { existing[ByteKey(device.serial)] = device }
             }
             for i in 0..<total where rejection[i] == nil {
                 let entry = entries[i]
                 let serial = entry.serial!
-                if let device = existing[serial] {
+                if let device = existing[ByteKey(serial)] {
                     if try identical(device, entry) {
                         skipped[i] = true
                     } else {

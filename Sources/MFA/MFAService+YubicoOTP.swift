@@ -101,15 +101,4 @@ extension MFAService {
         let match = CodeMatch(step: token.counterValue, detail: "usage \(token.usageCounter) session \(token.sessionCounter)")
         return (token.counterValue > device.watermark ? match : nil, match)
     }
-
-    /// ``diagnose(serial:code:actor:)`` for a Yubico OTP: whether it is the device's, used, and would sign in.
-    func diagnoseYubicoOTP(_ device: DeviceRecord, otp: String, now: Int64, actor: String) async throws(MFAError) -> Diagnosis {
-        let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
-        let result = Diagnosis(
-            serial: device.serial, found: ignoringWatermark != nil, offset: nil, offsetSeconds: nil,
-            alreadyUsed: ignoringWatermark != nil && match == nil, withinSignInWindow: match != nil && usable(device, now: now))
-        try await store.appendAudit(
-            AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: device.serial, result: result.found ? "found" : "not-found"))
-        return result
-    }
 }

@@ -17,20 +17,6 @@ public struct VirtualEnrollment: Sendable {
     public let uri: String
 }
 
-/// Where a code falls for a device, without changing anything (for technicians).
-public struct Diagnosis: Sendable, Hashable, Codable {
-    public let serial: String
-    public let found: Bool
-    /// HOTP: counter − expected counter. TOTP: step − current step (the device's clock offset in steps).
-    public let offset: Int64?
-    /// TOTP: offset in seconds.
-    public let offsetSeconds: Int64?
-    /// The code was already used (at or below the replay watermark).
-    public let alreadyUsed: Bool
-    /// A sign-in with this code would be accepted now.
-    public let withinSignInWindow: Bool
-}
-
 /// One row of the credential report (no secrets).
 public struct CredentialReportRow: Sendable, Hashable, Codable {
     public let user: String
@@ -78,12 +64,17 @@ public struct MFAService: Sendable {
     public var observer: (@Sendable (ServiceEvent) -> Void)?
     /// Opened HMAC keys of devices verified lately (the sign-in path's vault opens).
     let openedKeys = OpenedKeyCache()
+    /// Diagnoses per device, and technicians' unlocks per device (this process's budgets).
+    let diagnoses: RateLimiter
+    let technicianUnlocks: RateLimiter
 
     public init(store: any MFAStore, vault: SecretVault, policy: Policy = Policy(), clock: @escaping @Sendable () -> Int64) {
         self.store = store
         self.vault = vault
         self.policy = policy
         self.clock = clock
+        diagnoses = RateLimiter(limit: policy.diagnoseLimit, period: policy.diagnosePeriodSeconds)
+        technicianUnlocks = RateLimiter(limit: policy.technicianUnlockLimit, period: policy.technicianUnlockPeriodSeconds)
     }
 
     // MARK: Enrollment
@@ -160,7 +151,7 @@ public struct MFAService: Sendable {
     /// Throws unless `user` may enable `device` now: pending for that user, or unassigned inventory.
     func checkEnableable(_ device: DeviceRecord, by user: String) throws(MFAError) {
         switch device.state {
-        case .pending where device.owner == user, .unassigned: return
+        case .pending where device.owner.hasSameBytes(as: user), .unassigned: return
         case .pending: throw MFAError(.conflict, "device \(device.serial) is pending for another user")
         default:
             throw MFAError(.conflict, "device \(device.serial) is \(device.state.rawValue); only pending or unassigned devices can be enabled")
@@ -186,7 +177,7 @@ public struct MFAService: Sendable {
     public func resync(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
         let user = try Validation.userName(user)
         var device = try await existing(serial)
-        guard device.owner == user else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
+        guard device.owner.hasSameBytes(as: user) else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
         guard device.state == .active || device.state == .locked else {
             throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only active or locked devices can be resynchronized")
         }
@@ -218,10 +209,9 @@ public struct MFAService: Sendable {
     /// kind of rejection.
     public func verify(user: String, code: String, actor: String) async throws(MFAError) -> VerifyResult {
         let now = clock()
-        guard let user = try? Validation.userName(user) else {
-            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "malformed-user"))
-            return .rejected
-        }
+        // A name that breaks the naming rule names no account, so saying so reveals nothing about one;
+        // a gateway that sends NFD (or over-long) names learns why every sign-in fails.
+        let user = try Validation.userName(user)
         let outcome = try await store.signIn(owner: user) { devices throws(MFAError) in
             try self.decide(devices, user: user, code: code, now: now, actor: actor)
         }
@@ -236,6 +226,8 @@ public struct MFAService: Sendable {
         guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255, idempotencyKey.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw MFAError(.invalidInput, "an Idempotency-Key has 1 to 255 visible ASCII characters")
         }
+        // Checked before the claim, so a refused name cannot leave a claim pending.
+        let user = try Validation.userName(user)
         // Scoped to the caller, and never storing the code itself: only a hash of the request.
         let key = actor + "|" + idempotencyKey
         let requestHash = Crypto.digest(.sha256, Array("\(user.utf8.count):\(user)|\(code)".utf8))
@@ -276,7 +268,7 @@ public struct MFAService: Sendable {
     }
 
     /// Logs the locks a rejection caused and turns the outcome into the caller's verdict.
-    private func settle(_ outcome: SignInOutcome, user: String, now: Int64) async throws(MFAError) -> VerifyResult {
+    func settle(_ outcome: SignInOutcome, user: String?, now: Int64) async throws(MFAError) -> VerifyResult {
         switch outcome {
         case .accepted(let serial):
             return .accepted(serial: serial)
@@ -325,40 +317,6 @@ public struct MFAService: Sendable {
         return .accept(acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: match.detail))
     }
 
-    /// Where `code` falls for device `serial`, read-only: searches the sync window around now
-    /// (TOTP) or around the expected counter (HOTP) and changes nothing but the audit log.
-    public func diagnose(serial: String, code: String, actor: String) async throws(MFAError) -> Diagnosis {
-        let device = try await existing(serial)
-        let now = clock()
-        if device.kind.isYubicoOTP { return try await diagnoseYubicoOTP(device, otp: code, now: now, actor: actor) }
-        let secret = try vault.open(device.sealedSecret, serial: serial)
-        let otpCode: OTPCode
-        do { otpCode = try OTPCode(parsing: code, digits: device.digits) } catch { throw MFAError(.invalidInput, error.message) }
-        var result = Diagnosis(serial: serial, found: false, offset: nil, offsetSeconds: nil, alreadyUsed: false, withinSignInWindow: false)
-        do {
-            if device.kind.isCounterBased {
-                let hotp = try HOTP(secret: secret, algorithm: device.algorithm, digits: device.digits)
-                let start = max(0, device.counter - Int64(policy.hotpSyncWindow))
-                if let m = try hotp.verify(otpCode, counter: UInt64(start), lookAhead: Int(device.counter - start) + policy.hotpSyncWindow) {
-                    let counter = Int64(bitPattern: m.counter)
-                    let offset = counter - device.counter
-                    result = Diagnosis(serial: serial, found: true, offset: offset, offsetSeconds: nil, alreadyUsed: counter <= device.watermark,
-                                       withinSignInWindow: offset >= 0 && offset <= Int64(policy.hotpLookAhead) && counter > device.watermark)
-                }
-            } else {
-                let totp = try TOTP(secret: secret, algorithm: device.algorithm, digits: device.digits, period: device.period)
-                if let m = try totp.verify(otpCode, at: now, window: policy.totpSyncWindow) {
-                    let step = Int64(bitPattern: m.counter)
-                    let relative = m.offset - device.driftSteps
-                    result = Diagnosis(serial: serial, found: true, offset: m.offset, offsetSeconds: m.offset * device.period, alreadyUsed: step <= device.watermark,
-                                       withinSignInWindow: abs(relative) <= Int64(policy.totpWindow) && step > device.watermark)
-                }
-            }
-        } catch { throw MFAError(.invalidInput, error.message) }
-        try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: result.found ? "found" : "not-found"))
-        return result
-    }
-
     // MARK: Lifecycle
 
     public func deactivate(serial: String, actor: String) async throws(MFAError) {
@@ -385,16 +343,6 @@ public struct MFAService: Sendable {
         else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
     }
 
-    /// Lifts a lock (admins and technicians) and clears the failure count.
-    public func unlock(serial: String, actor: String) async throws(MFAError) {
-        var device = try await existing(serial)
-        guard device.state == .locked || device.failureCount > 0 else { throw MFAError(.conflict, "device \(serial) is not locked") }
-        if device.state == .locked { device.state = .active }
-        device.failureCount = 0
-        device.lockedUntil = nil
-        try await commit(device, action: "device.unlock", actor: actor)
-    }
-
     public func list(user: String) async throws(MFAError) -> [DeviceRecord] {
         try await store.devices(owner: try Validation.userName(user))
     }
@@ -407,10 +355,10 @@ public struct MFAService: Sendable {
     public func credentialReport() async throws(MFAError) -> [CredentialReportRow] {
         let devices = try await store.devices(assignment: .assigned)
         let now = clock()
-        let activeUsers = Set(devices.filter { $0.state == .active }.compactMap(\.owner))
+        let activeUsers = Set(devices.filter { $0.state == .active }.compactMap { $0.owner.map(ByteKey.init) })
         return devices.sorted { ($0.owner ?? "", $0.serial) < ($1.owner ?? "", $1.serial) }.map { d in
             CredentialReportRow(
-                user: d.owner ?? "", mfaActive: activeUsers.contains(d.owner ?? ""), serial: d.serial, kind: d.kind.rawValue, state: d.state.rawValue,
+                user: d.owner ?? "", mfaActive: activeUsers.contains(ByteKey(d.owner ?? "")), serial: d.serial, kind: d.kind.rawValue, state: d.state.rawValue,
                 enabledAt: d.enabledAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.driftSteps * d.period, failureCount: d.failureCount,
                 locked: d.state == .locked && (d.lockedUntil ?? Int64.max) > now)
         }
@@ -550,7 +498,7 @@ public struct MFAService: Sendable {
         return device
     }
 
-    private func commit(_ device: DeviceRecord, action: String, actor: String) async throws(MFAError) {
+    func commit(_ device: DeviceRecord, action: String, actor: String) async throws(MFAError) {
         guard try await store.update(
             device, maximumPerOwner: nil,
             audit: AuditDraft(time: clock(), actor: actor, action: action, user: device.owner, serial: device.serial, result: "ok"))

@@ -115,6 +115,14 @@ public struct Policy: Sendable, Hashable {
     public var maximumDevicesPerUser = 8
     /// Drift estimates kept per device.
     public var driftHistoryLength = 16
+    /// Diagnoses of one device allowed per `diagnosePeriodSeconds`, for every caller (a technician
+    /// with the user on the phone needs a handful; an attacker guessing codes needs hundreds).
+    public var diagnoseLimit = 10
+    public var diagnosePeriodSeconds: Int64 = 900
+    /// Unlocks of one device a technician (not an admin) may do per `technicianUnlockPeriodSeconds`:
+    /// each unlock clears the failure count, so without a bound it would undo the lockout.
+    public var technicianUnlockLimit = 3
+    public var technicianUnlockPeriodSeconds: Int64 = 86_400
     /// Bytes of a generated virtual seed (160 bits, RFC 4226's recommendation).
     public var virtualSeedBytes = 20
 
@@ -129,16 +137,29 @@ public struct Policy: Sendable, Hashable {
 
 /// Input checks shared by every operation: names, digits, seeds.
 public enum Validation {
-    /// A user name: 1–128 characters, no control characters, no leading/trailing space.
+    /// Longest user name, in Unicode scalars.
+    public static let maximumUserNameScalars = 128
+    /// Longest user name, in UTF-8 bytes (what the stores hold and compare).
+    public static let maximumUserNameBytes = 256
+
+    /// A user name: an identity, compared as bytes everywhere (``ByteKey``). 1–128 Unicode scalars
+    /// and at most 256 UTF-8 bytes (bounded by what is stored, not by grapheme clusters, one of which
+    /// can be kilobytes long); in Unicode Normalization Form C, so that two canonically equivalent
+    /// spellings cannot be two users; no control or format characters; no leading or trailing space.
+    /// Names that break the rule are refused, never rewritten: the caller decides what a name is.
     public static func userName(_ name: String) throws(MFAError) -> String {
-        guard !name.isEmpty, name.count <= 128 else {
-            throw MFAError(.invalidInput, "a user name needs 1 to 128 characters")
+        let scalars = name.unicodeScalars.count
+        guard scalars >= 1, scalars <= maximumUserNameScalars, name.utf8.count <= maximumUserNameBytes else {
+            throw MFAError(.invalidInput, "a user name needs 1 to \(maximumUserNameScalars) Unicode scalars and at most \(maximumUserNameBytes) UTF-8 bytes")
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) else {
             throw MFAError(.invalidInput, "a user name must not contain control characters")
         }
         guard name.trimmingSpaces == name else {
             throw MFAError(.invalidInput, "a user name must not start or end with spaces")
+        }
+        guard name.isNFC else {
+            throw MFAError(.invalidInput, "a user name must be in Unicode Normalization Form C (NFC): normalize it first (e.g. \"e\" + U+0301 is written U+00E9)")
         }
         return name
     }

@@ -16,20 +16,20 @@ final class OpenedKeyCache: Sendable {
         let key: OTPKey
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[ByteKey: Entry]>([:])  // serials as bytes
     let capacity: Int
 
     init(capacity: Int = 10_000) { self.capacity = capacity }
 
     /// The HMAC key of `device`: remembered, or opened with `vault` and remembered.
     func key(for device: DeviceRecord, vault: SecretVault) throws(MFAError) -> OTPKey {
-        if let entry = entries.withLock({ $0[device.serial] }), entry.sealed == device.sealedSecret, entry.key.algorithm == device.algorithm {
+        if let entry = entries.withLock({ $0[ByteKey(device.serial)] }), entry.sealed == device.sealedSecret, entry.key.algorithm == device.algorithm {
             return entry.key
         }
         let key = OTPKey(secret: try vault.open(device.sealedSecret, serial: device.serial), algorithm: device.algorithm)
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[device.serial] = Entry(sealed: device.sealedSecret, key: key)
+            entries[ByteKey(device.serial)] = Entry(sealed: device.sealedSecret, key: key)
         }
         return key
     }

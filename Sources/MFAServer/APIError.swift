@@ -28,6 +28,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .limitExceeded, .alreadyExists, .conflict: status = .conflict
         case .locked: status = HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .invalidInput: status = .badRequest
+        case .rateLimited: status = .tooManyRequests
         case .storeUnavailable: status = .serviceUnavailable
         case let code where code == .seedFile("too-large"): status = .contentTooLarge
         case let code where code.isSeedFile: status = .badRequest

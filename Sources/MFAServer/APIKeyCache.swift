@@ -11,7 +11,7 @@ final class APIKeyCache: Sendable {
         let expires: ContinuousClock.Instant
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[ByteKey: Entry]>([:])  // key ids as bytes
     let lifetime: Duration
     /// Bounds the memory a flood of distinct valid keys could take.
     let capacity = 10_000
@@ -29,7 +29,7 @@ final class APIKeyCache: Sendable {
 
     /// The entry for key `id` if it has not expired at `now`.
     private func fresh(_ id: String, at now: ContinuousClock.Instant) -> Entry? {
-        guard let entry = entries.withLock({ $0[id] }), entry.expires > now else { return nil }
+        guard let entry = entries.withLock({ $0[ByteKey(id)] }), entry.expires > now else { return nil }
         return entry
     }
 
@@ -41,12 +41,12 @@ final class APIKeyCache: Sendable {
             return APIKeyTokens.matches(entry.record, secret: secret) ? entry.record : nil
         }
         guard let record = try await service.authenticate(token: token) else {
-            entries.withLock { _ = $0.removeValue(forKey: id) }
+            entries.withLock { _ = $0.removeValue(forKey: ByteKey(id)) }
             return nil
         }
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[id] = Entry(record: record, expires: now + lifetime)
+            entries[ByteKey(id)] = Entry(record: record, expires: now + lifetime)
         }
         return record
     }

@@ -179,7 +179,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
     table.add(router, .post, "/v1/devices/:serial/unlock") { _, context -> StatusResponse in
         let key = try context.require(.technician)
         let serial = try context.parameters.require("serial")
-        try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)") }
+        try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)", byTechnician: !key.allows(.admin)) }
         return StatusResponse(status: "active", serial: serial)
     }
 

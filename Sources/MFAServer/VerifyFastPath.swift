@@ -145,7 +145,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// entry it came from is fresh, else from the shared cache (secret checked against its hash).
     private func key(for authorization: String) -> APIKeyRecord? {
         let now = ContinuousClock.now
-        if let known = knownToken, now < known.until, known.header == authorization { return known.key }
+        if let known = knownToken, now < known.until, known.header.hasSameBytes(as: authorization) { return known.key }
         knownToken = nil
         guard authorization.hasPrefix("Bearer "), let (key, until) = shared.keys.cached(String(authorization.dropFirst(7))) else { return nil }
         knownToken = (authorization, key, until)

@@ -19,8 +19,8 @@ extension PostgresGroupCommit {
         static func cut(_ operations: [Operation]) -> [Segment] {
             var segments: [Segment] = []
             var current = Segment()
-            var accepted = Set<String>()
-            var failed = Set<String>()
+            var accepted = Set<ByteKey>()  // serials as bytes
+            var failed = Set<ByteKey>()
             var hasPolicy = false
             func close() {
                 segments.append(current)
@@ -32,17 +32,18 @@ extension PostgresGroupCommit {
             for (index, operation) in operations.enumerated() {
                 switch operation {
                 case .accept(let a, _):
-                    if accepted.contains(a.serial) || failed.contains(a.serial) { close() }
-                    accepted.insert(a.serial)
+                    let serial = ByteKey(a.serial)
+                    if accepted.contains(serial) || failed.contains(serial) { close() }
+                    accepted.insert(serial)
                     current.accepts.append((index, a))
                 case .failure(let serials, let policy, let now, _):
                     let repeats = policy.baseLockSeconds > 0 && policy.maximumLockSeconds > 0
-                    if (hasPolicy && current.policy != policy) || serials.contains(where: { accepted.contains($0) || (!repeats && failed.contains($0)) }) {
+                    if (hasPolicy && current.policy != policy) || serials.contains(where: { accepted.contains(ByteKey($0)) || (!repeats && failed.contains(ByteKey($0))) }) {
                         close()
                     }
                     current.policy = policy
                     hasPolicy = true
-                    failed.formUnion(serials)
+                    failed.formUnion(serials.map(ByteKey.init))
                     current.failures.append((index, serials, now))
                 case .audit, .signIn:
                     current.appends.append(index)
@@ -58,10 +59,10 @@ extension PostgresGroupCommit {
         /// The failures' statement: one row per device, with how many of the segment's failures it
         /// takes and the last time.
         var failureStatement: PostgresMFAStore.FailureBatch {
-            var rows: [String: (count: Int64, now: Int64)] = [:]
-            var order: [String] = []
+            var rows: [ByteKey: (count: Int64, now: Int64)] = [:]
+            var order: [ByteKey] = []
             for f in failures {
-                for serial in f.serials {
+                for serial in f.serials.map(ByteKey.init) {
                     if let row = rows[serial] { rows[serial] = (row.count + 1, max(row.now, f.now)) } else {
                         rows[serial] = (1, f.now)
                         order.append(serial)
@@ -69,16 +70,16 @@ extension PostgresGroupCommit {
                 }
             }
             return PostgresMFAStore.FailureBatch(
-                policy: policy, serials: order, nows: order.map { rows[$0]!.now }, counts: order.map { rows[$0]!.count })
+                policy: policy, serials: order.map(\.string), nows: order.map { rows[$0]!.now }, counts: order.map { rows[$0]!.count })
         }
 
         /// Records the segment's outcomes: `accepted` holds the serials whose compare-and-set took,
         /// `locked` those the failures locked. A lock is reported once, to the last of the device's
         /// failures: one `device.lock` audit entry per lock, as with one statement per failure.
-        func record(accepted: Set<String>, locked: Set<String>, into outcomes: inout [Outcome?]) {
-            for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(a.serial)) }
+        func record(accepted: Set<ByteKey>, locked: Set<ByteKey>, into outcomes: inout [Outcome?]) {
+            for (index, a) in accepts { outcomes[index] = .accepted(accepted.contains(ByteKey(a.serial))) }
             var locked = locked
-            for f in failures.reversed() { outcomes[f.index] = .failed(locked: f.serials.filter { locked.remove($0) != nil }) }
+            for f in failures.reversed() { outcomes[f.index] = .failed(locked: f.serials.filter { locked.remove(ByteKey($0)) != nil }) }
             for index in appends { outcomes[index] = .appended }
         }
     }

@@ -137,15 +137,16 @@ final class PostgresGroupCommit: Sendable {
         /// continuation that maps the outcome back); sign-ins whose read or decision fails are answered
         /// with the error and leave the batch.
         func decideSignIns(_ jobs: [Job]) async -> [Job] {
-            let owners = jobs.compactMap { job -> String? in
-                if case .signIn(let owner, _) = job.operation { return owner }
+            // Owners as bytes: PostgreSQL keeps canonically equivalent names apart, and so must this batch.
+            let owners = jobs.compactMap { job -> ByteKey? in
+                if case .signIn(let owner, _) = job.operation { return ByteKey(owner) }
                 return nil
             }
             guard !owners.isEmpty else { return jobs }
-            var devices: [String: [DeviceRecord]] = [:]
+            var devices: [ByteKey: [DeviceRecord]] = [:]
             do {
-                for device in try await client.execute(PostgresMFAStore.DevicesOfOwners(owners: Array(Set(owners))), logger: logger).all() {
-                    if let owner = device.owner { devices[owner, default: []].append(device) }
+                for device in try await client.execute(PostgresMFAStore.DevicesOfOwners(owners: Set(owners).map(\.string)), logger: logger).all() {
+                    if let owner = device.owner { devices[ByteKey(owner), default: []].append(device) }
                 }
             } catch {
                 for job in jobs { if case .signIn = job.operation { job.continuation.resume(throwing: error) } }
@@ -153,10 +154,11 @@ final class PostgresGroupCommit: Sendable {
             }
             var decided: [Job] = []
             for job in jobs {
-                guard case .signIn(let owner, let decide) = job.operation else {
+                guard case .signIn(let name, let decide) = job.operation else {
                     decided.append(job)
                     continue
                 }
+                let owner = ByteKey(name)
                 let decision: SignInDecision
                 do { decision = try decide(devices[owner] ?? []) } catch {
                     job.continuation.resume(throwing: error)
@@ -167,7 +169,7 @@ final class PostgresGroupCommit: Sendable {
                 case .accept(let a, let audit):
                     operation = .accept(a, audit)
                     // Later sign-ins of this batch see the acceptance (a duplicate is a replay).
-                    if let index = devices[owner]?.firstIndex(where: { $0.serial == a.serial }) { devices[owner]![index].accept(a) }
+                    if let index = devices[owner]?.firstIndex(where: { $0.serial.hasSameBytes(as: a.serial) }) { devices[owner]![index].accept(a) }
                 case .fail(let serials, let policy, let now, let audit): operation = .failure(serials: serials, policy: policy, now: now, audit)
                 case .reject(let audit): operation = .audit(audit)
                 }
@@ -190,8 +192,8 @@ final class PostgresGroupCommit: Sendable {
             let (outcomes, newHead) = try await client.withTransaction(logger: logger) { c in
                 var outcomes = [Outcome?](repeating: nil, count: operations.count)
                 for segment in segments {
-                    let accepted = segment.accepts.isEmpty ? [] : Set(try await c.execute(segment.acceptStatement, logger: self.logger).all())
-                    let locked = segment.failures.isEmpty ? [] : Set(try await c.execute(segment.failureStatement, logger: self.logger).all().filter { $0.state == "locked" }.map(\.serial))
+                    let accepted = segment.accepts.isEmpty ? [] : Set(try await c.execute(segment.acceptStatement, logger: self.logger).all().map(ByteKey.init))
+                    let locked = segment.failures.isEmpty ? [] : Set(try await c.execute(segment.failureStatement, logger: self.logger).all().filter { $0.state == "locked" }.map { ByteKey($0.serial) })
                     segment.record(accepted: accepted, locked: locked, into: &outcomes)
                 }
                 let newHead = try await PostgresMFAStore.append(c, Self.drafts(operations, outcomes), chain: self.chain, logger: self.logger, expected: expected)
@@ -218,7 +220,9 @@ final class PostgresGroupCommit: Sendable {
             let rows: [(serial: String, state: String)?]
             do { rows = try await client.execute(statement, logger: logger).all() } catch let error as PSQLError where error.code == .server { return nil }
             var outcomes = [Outcome?](repeating: nil, count: operations.count)
-            segment.record(accepted: Set(segment.accepts.map(\.acceptance.serial)), locked: Set(rows.compactMap { $0?.state == "locked" ? $0?.serial : nil }), into: &outcomes)
+            segment.record(
+                accepted: Set(segment.accepts.map { ByteKey($0.acceptance.serial) }),
+                locked: Set(rows.compactMap { $0?.state == "locked" ? $0.map { ByteKey($0.serial) } : nil }), into: &outcomes)
             head.withLock { $0 = (last.sequence, last.hash) }
             return outcomes.map { $0 ?? .appended }
         }

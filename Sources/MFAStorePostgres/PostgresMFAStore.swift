@@ -250,8 +250,8 @@ public final class PostgresMFAStore: MFAStore {
                 }
                 let sql = "INSERT INTO devices (\(Self.deviceColumns)) VALUES \(rows.joined(separator: ",")) ON CONFLICT (serial) DO NOTHING RETURNING serial"
                 let inserted = Set(try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger).collect()
-                    .map { try $0.makeRandomAccess()["serial"].decode(String.self) })
-                if inserted.count != chunk.count, let taken = chunk.first(where: { !inserted.contains($0.serial) }) {
+                    .map { ByteKey(try $0.makeRandomAccess()["serial"].decode(String.self)) })
+                if inserted.count != chunk.count, let taken = chunk.first(where: { !inserted.contains(ByteKey($0.serial)) }) {
                     throw MFAError(.alreadyExists, "a device with serial \(taken.serial) exists; nothing was imported")
                 }
             }

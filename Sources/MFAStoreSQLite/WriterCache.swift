@@ -26,7 +26,7 @@ final class WriterCache: Sendable {
     }
 
     private struct State {
-        var devices: [String: [DeviceRecord]] = [:]
+        var devices: [ByteKey: [DeviceRecord]] = [:]  // owners as bytes, never canonical equivalence
         var head = Head.unknown
         var checkpointDue: CheckpointDue?
         var dataVersion: Int64?
@@ -40,20 +40,21 @@ final class WriterCache: Sendable {
 
     /// `owner`'s devices (ordered by serial) as of the last commit, if remembered.
     func devices(owner: String) -> [DeviceRecord]? {
-        state.withLock { $0.devices[owner] }
+        state.withLock { $0.devices[ByteKey(owner)] }
     }
 
     func remember(_ devices: [DeviceRecord], owner: String) {
         state.withLock { s in
             if s.devices.count >= capacity { s.devices.removeAll(keepingCapacity: true) }
-            s.devices[owner] = devices
+            s.devices[ByteKey(owner)] = devices
         }
     }
 
     /// Applies `change` to the remembered device `serial` of `owner`, if any.
     func update(owner: String, serial: String, _ change: (inout DeviceRecord) -> Void) {
         state.withLock { s in
-            guard var devices = s.devices[owner], let index = devices.firstIndex(where: { $0.serial == serial }) else { return }
+            let owner = ByteKey(owner)
+            guard var devices = s.devices[owner], let index = devices.firstIndex(where: { $0.serial.hasSameBytes(as: serial) }) else { return }
             s.devices[owner] = nil  // keeps the array uniquely referenced
             change(&devices[index])
             s.devices[owner] = devices
@@ -61,7 +62,7 @@ final class WriterCache: Sendable {
     }
 
     func forget(owner: String) {
-        state.withLock { _ = $0.devices.removeValue(forKey: owner) }
+        state.withLock { _ = $0.devices.removeValue(forKey: ByteKey(owner)) }
     }
 
     /// Forgets the devices and the audit head (after raw SQL).

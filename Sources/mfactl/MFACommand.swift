@@ -113,6 +113,10 @@ struct MFACommand: AsyncParsableCommand {
                 let d = try await backend.backend().diagnose(serial: serial, code: code)
                 if json { try CLIOutput.printJSON(d); return }
                 guard d.found else { print("\(serial): the code is not within the sync window"); return }
+                if d.aheadOfSignInWindow {
+                    print("\(serial): the code is ahead of the sign-in window (the token runs ahead: resync it)")
+                    return
+                }
                 var text = "\(serial): offset \(d.offset ?? 0)"
                 if let seconds = d.offsetSeconds { text += " steps (\(seconds) s)" }
                 if d.alreadyUsed { text += ", already used" }

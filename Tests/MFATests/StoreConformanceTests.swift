@@ -193,13 +193,15 @@ struct StoreConformanceTests {
         #expect(try await h.store.device(serial: "FT-0001")?.counter == 5)
     }
 
-    @Test("diagnose is read-only and tells where a code falls", arguments: StoreKind.allCases)
+    @Test("diagnose changes no device for codes it finds and tells where a code falls", arguments: StoreKind.allCases)
     func diagnose(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("gina")
         let before = try #require(try await h.store.device(serial: serial))
         let ahead = try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: 3_000), actor: "tech")
-        #expect(ahead.found && ahead.offset == 100 && ahead.offsetSeconds == 3_000 && !ahead.withinSignInWindow)
+        #expect(ahead.found && ahead.aheadOfSignInWindow && ahead.offset == nil && !ahead.withinSignInWindow)
+        let behind = try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: -3_000), actor: "tech")
+        #expect(behind.found && behind.offset == -100 && behind.offsetSeconds == -3_000 && !behind.withinSignInWindow)
         let used = try await h.service.diagnose(serial: serial, code: try h.totp(secret), actor: "tech")
         #expect(used.found && used.alreadyUsed && !used.withinSignInWindow)
         let next = try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: 30), actor: "tech")

@@ -224,6 +224,10 @@ struct VerifyFastPathTests {
         var cases: [(name: String, body: String, headers: [String])] = [
             ("unknown user", Self.verifyBody("nobody", "123456"), []),
             ("malformed user", Self.verifyBody("", "123456"), []),
+            // Not in NFC (issue 16): refused by name, the same on both paths, raw UTF-8 or escaped.
+            ("NFD user", Self.verifyBody("jose\u{301}", "123456"), []),
+            ("NFD user escaped", Self.verifyBody(#"jose\u0301"#, "123456"), []),
+            ("NFC user", Self.verifyBody("jos\u{E9}", "123456"), []),
             ("wrong code", Self.verifyBody("bob", "000000"), []),
             ("malformed code", Self.verifyBody("bob", "12x"), []),
             ("bad idempotency key", Self.verifyBody("bob", "000000"), ["Idempotency-Key: has space"]),
@@ -251,6 +255,11 @@ struct VerifyFastPathTests {
             } else {
                 #expect(fast.status == routed.status && fast.body == routed.body && fast.comparable == routed.comparable, "\(name): \(fast) ≠ \(routed)")
             }
+            if name.hasPrefix("NFD") || name == "malformed user" {
+                #expect(fast.status == 400 && fast.body.contains(#""code":"invalid-input""#), "\(name): \(fast)")
+            }
+            if name.hasPrefix("NFD") { #expect(fast.body.contains("NFC"), "\(name): \(fast)") }
+            if name == "NFC user" { #expect(fast.status == 200 && fast.body == #"{"result":"rejected"}"#, "\(name): \(fast)") }
         }
         // An idempotent retry gets the first verdict on either path.
         let code = try await ServiceEndToEndTests.oathtool(bob.secret, at: bob.enabledAt + 90)
