@@ -120,8 +120,12 @@ public struct MFAService: Sendable {
         let owner = try owner.map { name throws(MFAError) in try Validation.userName(name) }
         _ = try Validation.digits(digits)
         try Validation.seed(secret)
-        guard kind.isCounterBased || period > 0 else { throw MFAError(.invalidInput, "a TOTP period must be positive") }
-        guard counter >= 0 else { throw MFAError(.invalidInput, "an HOTP counter must not be negative") }
+        guard kind.isCounterBased || OATHParameters.periods.contains(period) else {
+            throw MFAError(.invalidInput, "a TOTP period must be 1 to 3600 seconds, got \(period)")
+        }
+        guard !kind.isCounterBased || OATHParameters.counters.contains(counter) else {
+            throw MFAError(.invalidInput, "an HOTP counter must be 0 to 2^48, got \(counter)")
+        }
         let now = clock()
         var record = DeviceRecord(
             serial: serial, kind: kind, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: algorithm, digits: digits,

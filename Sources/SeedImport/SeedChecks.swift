@@ -42,9 +42,11 @@ public enum SeedChecks {
         guard (6...8).contains(entry.digits) else { return (SeedIssue("bad-digits", "digits must be 6, 7 or 8, got \(entry.digits)"), warnings) }
         switch type {
         case .hotp:
-            guard entry.counter >= 0 else { return (SeedIssue("bad-counter", "the HOTP counter is negative"), warnings) }
+            guard OATHParameters.counters.contains(entry.counter) else {
+                return (SeedIssue("bad-counter", "the HOTP counter must be 0 to 2^48, got \(entry.counter)"), warnings)
+            }
         case .totp:
-            guard (1...3600).contains(entry.period) else { return (SeedIssue("bad-period", "the TOTP period must be 1 to 3600 seconds, got \(entry.period)"), warnings) }
+            guard OATHParameters.periods.contains(entry.period) else { return (SeedIssue("bad-period", "the TOTP period must be 1 to 3600 seconds, got \(entry.period)"), warnings) }
             guard entry.timeOrigin == 0 else { return (SeedIssue("bad-time-origin", "TOTP T0 other than 0 is not supported (got \(entry.timeOrigin))"), warnings) }
         }
         if let expiry = entry.expiryDate, expiry <= now { return (SeedIssue("expired", "the key expired (ExpiryDate is in the past)"), warnings) }

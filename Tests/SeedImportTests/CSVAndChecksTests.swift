@@ -68,6 +68,24 @@ struct SeedChecksTests {
         }
     }
 
+    @Test("counters and periods at the edges of Int64 are rejected, the ranges' ends accepted")
+    func extremeNumbers() throws {
+        let seed = String(repeating: "ab", count: 20)
+        for counter: Int64 in [.max, .min, -1, (1 << 48) + 1] {
+            var e = try entry(seed, type: .hotp)
+            e.counter = counter
+            #expect(SeedChecks.check(e, now: 0).rejection?.code == "bad-counter", "\(counter)")
+        }
+        for period: Int64 in [.max, .min, 0, 3_601] {
+            var e = try entry(seed)
+            e.period = period
+            #expect(SeedChecks.check(e, now: 0).rejection?.code == "bad-period", "\(period)")
+        }
+        var edge = try entry(seed, type: .hotp)
+        edge.counter = 1 << 48
+        #expect(SeedChecks.check(edge, now: 0).rejection == nil)
+    }
+
     @Test("expired keys are rejected")
     func expiry() throws {
         var e = try entry(String(repeating: "ab", count: 20))

@@ -55,6 +55,18 @@ struct ServiceEndToEndTests {
             try await TestTools.run(TestTools.product("mfactl"), arguments, environment: ["MFACTL_SERVER": url, "MFACTL_API_KEY": token], timeout: 60)
         }
 
+        /// One request with curl: the status and the body as a JSON object (empty when it is none).
+        func request(_ method: String, _ path: String, token: String?, body: String? = nil) async throws -> (Int, [String: Any]) {
+            var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url + path]
+            if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+            let out = try await TestTools.run("curl", arguments).stdout
+            let parts = out.split(separator: "\n")
+            let status = Int(parts.last ?? "0") ?? 0
+            let json = (try? JSONSerialization.jsonObject(with: Data(parts.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            return (status, json)
+        }
+
         func json(_ arguments: [String]) async throws -> [String: Any] {
             let result = try await mfactl(arguments + ["--json"])
             try #require(result.status == 0, "mfactl \(arguments): \(result.stderr)")
@@ -148,14 +160,7 @@ struct ServiceEndToEndTests {
         #expect(create.status == 0, "\(create.stderr)")
         let verifier = try #require((try JSONSerialization.jsonObject(with: Data(create.stdout.utf8)) as? [String: Any])?["token"] as? String)
         func request(_ method: String, _ path: String, token: String?, body: String? = nil) async throws -> (Int, [String: Any]) {
-            var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, server.url + path]
-            if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-            if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
-            let out = try await TestTools.run("curl", arguments).stdout
-            let parts = out.split(separator: "\n")
-            let status = Int(parts.last ?? "0") ?? 0
-            let json = (try? JSONSerialization.jsonObject(with: Data(parts.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
-            return (status, json)
+            try await server.request(method, path, token: token, body: body)
         }
         var (status, body) = try await request("POST", "/v1/verify", token: nil, body: #"{"user":"a","code":"123456"}"#)
         #expect(status == 401 && (body["error"] as? [String: Any])?["code"] as? String == "unauthenticated")
