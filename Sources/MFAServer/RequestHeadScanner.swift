@@ -160,14 +160,16 @@ enum RequestHeadScanner {
     /// Methods here are upper-case letters (all the standard ones are).
     private static func isMethodByte(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 
-    /// The methods of RFC 9110 and PATCH (NIO's decoder rejects names it does not know).
+    /// The methods of RFC 9110 but CONNECT, and PATCH (NIO's decoder rejects names it does not know).
+    /// CONNECT is unusual: NIO's decoder stops parsing after it (the connection becomes a tunnel),
+    /// so nothing after it on the connection is a request for either path.
     private static func isKnownMethod(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         switch end - start {
         case 3: equals(bytes, start, end, "GET") || equals(bytes, start, end, "PUT")
         case 4: equals(bytes, start, end, "POST") || equals(bytes, start, end, "HEAD")
         case 5: equals(bytes, start, end, "PATCH") || equals(bytes, start, end, "TRACE")
         case 6: equals(bytes, start, end, "DELETE")
-        case 7: equals(bytes, start, end, "OPTIONS") || equals(bytes, start, end, "CONNECT")
+        case 7: equals(bytes, start, end, "OPTIONS")
         default: false
         }
     }

@@ -52,6 +52,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var forwarded = 0
     /// The decoder has the connection for good: every byte goes straight on.
     private var passingThrough = false
+    /// NIO's decoder has stopped parsing (an upgrade or `CONNECT` request ended: ``TunnelGuard``):
+    /// later bytes are dropped, since nothing would ever read them.
+    var tunnelled = false
     /// A verify of ours is running: later bytes wait in `unread` (reading pauses once they fill it).
     private var answering = false
     private var readRequested = false
@@ -75,6 +78,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !tunnelled else { return }
         guard !passingThrough else {
             context.fireChannelRead(data)
             return
@@ -86,7 +90,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers or passes on the requests in `unread`, in order, until one is incomplete or answering.
     private func process(context: ChannelHandlerContext) {
-        while !answering, !passingThrough, unread.readableBytes > 0 {
+        while !answering, !passingThrough, !tunnelled, unread.readableBytes > 0 {
             if bodyToPassOn > 0 {
                 let count = min(bodyToPassOn, unread.readableBytes)
                 bodyToPassOn -= count
@@ -125,6 +129,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 if head.closes { passingThrough = true }
             }
         }
+        if tunnelled { unread = ByteBuffer() }
         if unread.readableBytes == 0 { unread.clear() }
         if passingThrough, unread.readableBytes > 0 {
             let rest = unread
@@ -228,7 +233,9 @@ struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try channel.pipeline.syncOperations.addHandler(VerifyFastPath(shared), position: .before(decoder))
+            let fastPath = VerifyFastPath(shared)
+            try channel.pipeline.syncOperations.addHandler(fastPath, position: .before(decoder))
+            try channel.pipeline.syncOperations.addHandler(TunnelGuard(fastPath), position: .after(decoder))
             return value
         }
     }

@@ -117,7 +117,29 @@ struct RequestHeadScannerTests {
         "\r\nPOST /v1/verify HTTP/1.1\r\n\r\n",
         "POST  /v1/verify HTTP/1.1\r\n\r\n",
         "POST /v1/verify HTTP/1.1 \r\n\r\n",
+        "CONNECT /v1/verify HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        "CONNECT 127.0.0.1:8080 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
     ]
+
+    @Test("after CONNECT or an upgrade NIO parses nothing more: the scanner never reads such a head, and the guard knows NIO's rule")
+    func tunnels() {
+        let requests = [
+            "CONNECT /v1/verify HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nConnection: keep-alive, upgrade\r\nUpgrade: h2c\r\n\r\n",
+        ]
+        for request in requests {
+            let bytes = Array((request + Self.next).utf8)
+            #expect(Self.scan(bytes) == .unusual, "\(request.debugDescription)")
+            let reference = Self.reference(bytes)
+            #expect(reference?.ended == true && reference?.nextHead == nil, "NIO should read the request and stop: \(request.debugDescription)")
+            #expect(reference.map { TunnelGuard.upgrades($0.head) } == true, "\(request.debugDescription)")
+        }
+        // An Upgrade field without the connection token is no upgrade to NIO: it goes on parsing.
+        let plain = Array(("GET /healthz HTTP/1.1\r\nUpgrade: websocket\r\n\r\n" + Self.next).utf8)
+        let reference = Self.reference(plain)
+        #expect(reference?.nextHead?.uri == "/next" && reference.map { TunnelGuard.upgrades($0.head) } == false)
+    }
 
     @Test("framing it does not read with certainty is left to NIO", arguments: unusual)
     func leftToNIO(_ text: String) {
@@ -137,7 +159,8 @@ struct RequestHeadScannerTests {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array(" \t\r\n:,;0123456789AaZz-/?".utf8) + [0x00, 0x7F, 0x80, 0xFF]
         let lines = ["Transfer-Encoding: chunked\r\n", "Content-Length: 5\r\n", "Connection: close\r\n", " folded\r\n",
-                     "Authorization: Bearer z\r\n", "Expect: 100-continue\r\n", "Idempotency-Key: k2\r\n", "\r\n"].map { Array($0.utf8) }
+                     "Authorization: Bearer z\r\n", "Expect: 100-continue\r\n", "Idempotency-Key: k2\r\n", "\r\n",
+                     "Connection: upgrade\r\n", "Upgrade: h2c\r\n", "CONNECT "].map { Array($0.utf8) }
         var read = 0
         for _ in 0..<6_000 {
             var bytes = Array(Self.templates.randomElement(using: &generator)!.utf8)

@@ -67,6 +67,14 @@ struct VerifyFastPathTests {
             buffer += chunk[..<count]
         }
 
+        /// Whether the server closed the connection (end of stream) with nothing more unread; false
+        /// when bytes arrive instead, or none within the 20 s receive timeout.
+        func closedByPeer() -> Bool {
+            guard buffer.isEmpty else { return false }
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, 0) == 0
+        }
+
         func reply() throws -> Reply {
             let separator = Array("\r\n\r\n".utf8)
             var end: Int?
