@@ -288,12 +288,12 @@ public struct TLSFiles: Sendable {
 /// `keyCacheLifetime` bounds how long a key revoked elsewhere keeps working in this process.
 /// `eventLoops`: threads serving connections (nil: NIO's shared group, one per core).
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
-                             keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil,
+                             keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
     let keys = APIKeyCache(lifetime: keyCacheLifetime)
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
-    var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath) }
+    var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath, limits: limits) }
     if let tls {
         let certificates: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -306,13 +306,15 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
         guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
         server = HTTPServerBuilder { responder in
-            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: configuration), shared: fastPath)
+            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: configuration), shared: fastPath, limits: limits)
         }
     }
     return Application(
         router: makeRouter(service: metricsService, metrics: metrics, keys: keys),
         server: server,
-        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: port), serverName: serverName,
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         eventLoopGroupProvider: eventLoops.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: $0)) } ?? .singleton)
 }

@@ -40,6 +40,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let shared: Shared
+    /// What the connection is doing, shared with its ``ConnectionGuard`` (deadlines, tunnels).
+    private let state: ConnectionState
     /// Where answers are written: the HTTP/1 encoder's context, so the bytes go straight to the socket;
     /// nil once the handler has left the pipeline.
     private var output: ChannelHandlerContext?
@@ -52,9 +54,6 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var forwarded = 0
     /// The decoder has the connection for good: every byte goes straight on.
     private var passingThrough = false
-    /// NIO's decoder has stopped parsing (an upgrade or `CONNECT` request ended: ``TunnelGuard``):
-    /// later bytes are dropped, since nothing would ever read them.
-    var tunnelled = false
     /// A verify of ours is running: later bytes wait in `unread` (reading pauses once they fill it).
     private var answering = false
     private var readRequested = false
@@ -65,7 +64,10 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Request bodies are small JSON documents (the same bound as ``MFARequestContext/maxUploadSize``).
     static let maxBody = 64 * 1024
 
-    init(_ shared: Shared) { self.shared = shared }
+    init(_ shared: Shared, state: ConnectionState) {
+        self.shared = shared
+        self.state = state
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         output = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
@@ -78,7 +80,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !tunnelled else { return }
+        // After a tunnel request NIO's decoder reads nothing more: what follows is dropped, not kept.
+        guard !state.tunnelled else { return }
         guard !passingThrough else {
             context.fireChannelRead(data)
             return
@@ -86,11 +89,12 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var bytes = unwrapInboundIn(data)
         unread.writeBuffer(&bytes)
         if !answering { process(context: context) }
+        noteProgress()
     }
 
     /// Answers or passes on the requests in `unread`, in order, until one is incomplete or answering.
     private func process(context: ChannelHandlerContext) {
-        while !answering, !passingThrough, !tunnelled, unread.readableBytes > 0 {
+        while !answering, !passingThrough, !state.tunnelled, unread.readableBytes > 0 {
             if bodyToPassOn > 0 {
                 let count = min(bodyToPassOn, unread.readableBytes)
                 bodyToPassOn -= count
@@ -129,7 +133,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 if head.closes { passingThrough = true }
             }
         }
-        if tunnelled { unread = ByteBuffer() }
+        if state.tunnelled { unread = ByteBuffer() }
         if unread.readableBytes == 0 { unread.clear() }
         if passingThrough, unread.readableBytes > 0 {
             let rest = unread
@@ -157,6 +161,13 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return key
     }
 
+    /// Tells the connection's state what this handler holds (deadlines: ``ConnectionState``).
+    private func noteProgress() {
+        state.fastPathAnswering = answering
+        state.fastPathPartial = !passingThrough && !answering && (unread.readableBytes > 0 || bodyToPassOn > 0)
+        state.update()
+    }
+
     private func answer(_ verify: VerifyRequest, key: APIKeyRecord, idempotencyKey: String?, context: ChannelHandlerContext) {
         answering = true
         let endpoint = shared.endpoint
@@ -181,6 +192,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         answering = false
         guard let output else { return }
         output.writeAndFlush(NIOAny(response), promise: nil)
+        defer { noteProgress() }
 
         // What arrived meanwhile, in order; it may start another answer, which holds the rest again.
         if unread.readableBytes > 0 {
@@ -229,13 +241,14 @@ struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let shared: VerifyFastPath.Shared
+    let limits: ConnectionLimits
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            let fastPath = VerifyFastPath(shared)
-            try channel.pipeline.syncOperations.addHandler(fastPath, position: .before(decoder))
-            try channel.pipeline.syncOperations.addHandler(TunnelGuard(fastPath), position: .after(decoder))
+            let state = ConnectionState(limits: limits)
+            try channel.pipeline.syncOperations.addHandler(VerifyFastPath(shared, state: state), position: .before(decoder))
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(state), position: .after(decoder))
             return value
         }
     }

@@ -20,6 +20,10 @@ struct ServeCommand: AsyncParsableCommand {
     var apiKeyCache: Int = 2
     @Option(name: .customLong("event-loops"), help: "Threads serving HTTP connections (default: one per core).")
     var eventLoops: Int?
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection with no request may stay open.") var idleTimeout: Int = 60
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request's head may take to arrive, and its body may pause.") var requestTimeout: Int = 30
+    @Option(name: .customLong("max-connections"), help: "Connections open at once; more clients wait in the listen backlog (default 4096, or what the open-file limit allows).")
+    var maxConnections: Int?
 
     func run() async throws {
         try await CLIOutput.run {
@@ -33,6 +37,13 @@ struct ServeCommand: AsyncParsableCommand {
             }
             guard (0...3_600).contains(apiKeyCache) else { throw CLIError("--api-key-cache must be 0-3600 seconds") }
             if let eventLoops, !(1...256).contains(eventLoops) { throw CLIError("--event-loops must be 1-256") }
+            guard (1...86_400).contains(idleTimeout), (1...3_600).contains(requestTimeout) else {
+                throw CLIError("--idle-timeout must be 1-86400 seconds, --request-timeout 1-3600")
+            }
+            if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw CLIError("--max-connections must be 1-1000000") }
+            let connections = try FileLimit.ensure(connections: maxConnections ?? 4_096, exactly: maxConnections != nil)
+            if connections < (maxConnections ?? 4_096) { say("max connections: \(connections) (the open-file limit allows no more)") }
+            let limits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maxConnections: connections)
             var policy = Policy()
             policy.totpWindow = totpWindow
             policy.hotpLookAhead = hotpLookAhead
@@ -49,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops) { actual in
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
             try await app.runService()

@@ -67,6 +67,17 @@ struct VerifyFastPathTests {
             buffer += chunk[..<count]
         }
 
+        /// Sends what it can of `text`; false (and no recorded issue) once the server has closed.
+        func trySend(_ text: String) -> Bool {
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 { return false }
+                bytes = bytes.dropFirst(sent)
+            }
+            return true
+        }
+
         /// Whether the server closed the connection (end of stream) with nothing more unread; false
         /// when bytes arrive instead, or none within the 20 s receive timeout.
         func closedByPeer() -> Bool {

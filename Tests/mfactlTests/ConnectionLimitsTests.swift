@@ -1,0 +1,92 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Bounded resources (issue 16, item 3): idle connections and slow requests are closed on time, the
+/// number of connections is capped, and a flood of idle sockets does not stop the server answering.
+@Suite("Connections: idle and request timeouts, a cap, and 1 100 idle sockets")
+struct ConnectionLimitsTests {
+    typealias Server = ServiceEndToEndTests.Server
+    typealias Connection = VerifyFastPathTests.Connection
+
+    /// Seconds until the server closes `connection` (nil: not within the connection's 20 s timeout).
+    static func secondsUntilClosed(_ connection: Connection) -> Double? {
+        let start = Date()
+        return connection.closedByPeer() ? Date().timeIntervalSince(start) : nil
+    }
+
+    static func healthz(_ server: Server, seconds: Int) async throws -> Int32 {
+        try await TestTools.run("curl", ["-s", "-o", "/dev/null", "-m", String(seconds), server.url + "/healthz"]).status
+    }
+
+    @Test("1 100 idle sockets held open: /healthz still answers, and so does a verify")
+    func manyIdleSockets() async throws {
+        let server = try await Server(.sqlite)
+        var held: [Connection] = []
+        for _ in 0..<1_100 { held.append(try Connection(server.url)) }
+        #expect(try await Self.healthz(server, seconds: 10) == 0)
+        let (status, body) = try await server.request("POST", "/v1/verify", token: server.token, body: #"{"user":"nobody","code":"123456"}"#)
+        #expect(status == 200 && body["result"] as? String == "rejected")
+        #expect(held.count == 1_100)
+    }
+
+    @Test("an idle connection is closed after --idle-timeout; one that keeps verifying is not")
+    func idleTimeout() async throws {
+        let server = try await Server(.sqlite, extra: ["--idle-timeout", "2"] + VerifyFastPathTests.keyCache)
+        let idle = try Connection(server.url)
+        let closedAfter = try #require(Self.secondsUntilClosed(idle), "the idle connection stayed open")
+        #expect(closedAfter >= 1.5 && closedAfter < 6, "\(closedAfter)")
+        // A connection that verifies every half second for 4 s (fast path and router) stays open.
+        let busy = try Connection(server.url)
+        for i in 0..<8 {
+            let path = i % 2 == 0 ? "/v1/verify" : "/v1/verify?via=router"
+            try busy.send(VerifyFastPathTests.post(path, token: server.token, body: VerifyFastPathTests.verifyBody("nobody", "000000")))
+            #expect(try busy.reply().body == #"{"result":"rejected"}"#, "request \(i)")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    @Test("a head or a body that stalls is closed after --request-timeout, well before the idle timeout")
+    func requestTimeout() async throws {
+        let server = try await Server(.sqlite, extra: ["--idle-timeout", "600", "--request-timeout", "2"] + VerifyFastPathTests.keyCache)
+        // The key in the cache, so the fast path takes verifies with it (and waits for their bodies).
+        let (status, _) = try await server.request("POST", "/v1/verify", token: server.token, body: #"{"user":"nobody","code":"123456"}"#)
+        try #require(status == 200)
+        let partialHeads = [
+            "POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n",  // read by the fast path's scanner
+            "POST /v1/verify HTTP/1.0\r\nHost: 127.0.0.1\r\n",  // HTTP/1.0: NIO's decoder has it
+            // Bodies that stop: one the fast path waits for, one Hummingbird reads.
+            "POST /v1/verify HTTP/1.1\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: 100\r\n\r\n{\"user\":",
+            "POST /v1/devices/virtual HTTP/1.1\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: 100\r\n\r\n{\"user\":",
+            "POST /v1/devices HTTP/1.1\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer \(server.token)\r\n\r\n5\r\n{\"a\":\r\n",
+        ]
+        for head in partialHeads {
+            let connection = try Connection(server.url)
+            try connection.send(head)
+            let closedAfter = try #require(Self.secondsUntilClosed(connection), "\(head.debugDescription): still open")
+            #expect(closedAfter >= 1.5 && closedAfter < 6, "\(head.debugDescription): \(closedAfter)")
+        }
+        // A slow loris: a byte every second never finishes a head, and is closed all the same.
+        let loris = try Connection(server.url)
+        let start = Date()
+        var open = true
+        for byte in "POST /v1/verify HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa".utf8 where open {
+            open = loris.trySend(String(decoding: [byte], as: UTF8.self)) && Date().timeIntervalSince(start) < 12
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(Date().timeIntervalSince(start) < 8, "the slow head kept the connection for \(Date().timeIntervalSince(start)) s")
+    }
+
+    @Test("--max-connections: the next client waits until one of the held connections closes")
+    func cap() async throws {
+        let server = try await Server(.sqlite, extra: ["--max-connections", "20"])
+        var held: [Connection] = []
+        for _ in 0..<20 { held.append(try Connection(server.url)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await Self.healthz(server, seconds: 2) == 28, "a 21st connection was served")
+        held.removeFirst(2)
+        #expect(try await Self.healthz(server, seconds: 10) == 0)
+        let refused = try await TestTools.run(TestTools.product("mfactl"), ["serve", "--max-connections", "0", "--listen", "127.0.0.1:0", "--db", server.db, "--key-file", server.keyFile])
+        #expect(refused.status != 0 && refused.stderr.contains("--max-connections"), "\(refused.stderr)")
+    }
+}
