@@ -103,42 +103,66 @@ public struct AuditChain: Sendable {
 
     /// Verifies the whole chain, in sequence order, against the checkpoint: detects edited entries
     /// (hash), deleted or reordered ones (sequence gaps, previous-hash links) and truncation (the head
-    /// is not the checkpoint, or the checkpoint's MAC is wrong).
+    /// is not the checkpoint, or the checkpoint's MAC is wrong). For a log of any length, feed a
+    /// ``Verifier`` page by page instead.
     public func verify(_ entries: [AuditEntry], checkpoint: AuditCheckpoint?) -> AuditVerification {
-        var previous = Self.genesis
-        var expected: Int64 = 1
-        for entry in entries {
-            if entry.sequence != expected {
-                return broken(entries.count, entry.sequence, "sequence \(entry.sequence) where \(expected) was expected (entries deleted or reordered)")
-            }
-            if entry.previousHash != previous {
-                return broken(entries.count, entry.sequence, "entry \(entry.sequence) does not link to its predecessor")
-            }
-            if Self.hash(entry.sequence, entry.draft, entry.previousHash) != entry.hash {
-                return broken(entries.count, entry.sequence, "entry \(entry.sequence) was altered (hash mismatch)")
-            }
-            previous = entry.hash
-            expected += 1
-        }
-        let headSequence = expected - 1
-        guard let checkpoint else {
-            if entries.isEmpty { return AuditVerification(entries: 0, ok: true, brokenAt: nil, reason: nil) }
-            return broken(entries.count, headSequence, "the signed checkpoint of the head is missing")
-        }
-        guard Crypto.constantTimeEquals(checkpoint.mac, mac(checkpoint.sequence, checkpoint.hash)) else {
-            return broken(entries.count, checkpoint.sequence, "the checkpoint's signature is wrong (forged, or another vault key)")
-        }
-        guard checkpoint.sequence == headSequence, checkpoint.hash == previous else {
-            return broken(entries.count, min(checkpoint.sequence, headSequence + 1), "the log ends at \(headSequence) but the signed checkpoint is at \(checkpoint.sequence) (entries truncated or the head replaced)")
-        }
-        return AuditVerification(entries: entries.count, ok: true, brokenAt: nil, reason: nil)
+        var verifier = Verifier(chain: self)
+        verifier.feed(entries)
+        return verifier.finish(checkpoint: checkpoint)
     }
 
-    private func broken(_ count: Int, _ at: Int64, _ reason: String) -> AuditVerification {
+    /// The chain's verification one page at a time, in constant memory: it keeps the previous hash,
+    /// the expected sequence, the count and the first break, never the entries.
+    public struct Verifier: Sendable {
+        let chain: AuditChain
+        private var previous = AuditChain.genesis
+        private var expected: Int64 = 1
+        private var count = 0
+        private var broken: (at: Int64, reason: String)?
+
+        public init(chain: AuditChain) { self.chain = chain }
+
+        /// The next entries in sequence order (after the first break they are only counted).
+        public mutating func feed(_ entries: some Sequence<AuditEntry>) {
+            for entry in entries {
+                count += 1
+                guard broken == nil else { continue }
+                if entry.sequence != expected {
+                    broken = (entry.sequence, "sequence \(entry.sequence) where \(expected) was expected (entries deleted or reordered)")
+                } else if entry.previousHash != previous {
+                    broken = (entry.sequence, "entry \(entry.sequence) does not link to its predecessor")
+                } else if AuditChain.hash(entry.sequence, entry.draft, entry.previousHash) != entry.hash {
+                    broken = (entry.sequence, "entry \(entry.sequence) was altered (hash mismatch)")
+                } else {
+                    previous = entry.hash
+                    expected += 1
+                }
+            }
+        }
+
+        /// The verdict once every entry was fed, against the stored signed checkpoint.
+        public func finish(checkpoint: AuditCheckpoint?) -> AuditVerification {
+            if let broken { return chain.broken(count, broken.at, broken.reason) }
+            let headSequence = expected - 1
+            guard let checkpoint else {
+                if count == 0 { return AuditVerification(entries: 0, ok: true, brokenAt: nil, reason: nil) }
+                return chain.broken(count, headSequence, "the signed checkpoint of the head is missing")
+            }
+            guard Crypto.constantTimeEquals(checkpoint.mac, chain.mac(checkpoint.sequence, checkpoint.hash)) else {
+                return chain.broken(count, checkpoint.sequence, "the checkpoint's signature is wrong (forged, or another vault key)")
+            }
+            guard checkpoint.sequence == headSequence, checkpoint.hash == previous else {
+                return chain.broken(count, min(checkpoint.sequence, headSequence + 1), "the log ends at \(headSequence) but the signed checkpoint is at \(checkpoint.sequence) (entries truncated or the head replaced)")
+            }
+            return AuditVerification(entries: count, ok: true, brokenAt: nil, reason: nil)
+        }
+    }
+
+    fileprivate func broken(_ count: Int, _ at: Int64, _ reason: String) -> AuditVerification {
         AuditVerification(entries: count, ok: false, brokenAt: at, reason: reason)
     }
 
-    private func mac(_ sequence: Int64, _ hash: [UInt8]) -> [UInt8] {
+    fileprivate func mac(_ sequence: Int64, _ hash: [UInt8]) -> [UInt8] {
         var message = Array("checkpoint".utf8)
         Self.append(sequence, to: &message)
         message += hash

@@ -375,16 +375,20 @@ public struct MFAService: Sendable {
     }
 
     /// Verifies the whole audit chain against the signed checkpoint.
-    public func verifyAuditChain() async throws(MFAError) -> AuditVerification {
-        var entries: [AuditEntry] = []
+    /// Verifies the audit chain against its signed checkpoint, reading `pageSize` entries at a time:
+    /// memory stays one page, whatever the log's length.
+    public func verifyAuditChain(pageSize: Int = 10_000) async throws(MFAError) -> AuditVerification {
+        // Every entry is checked, those past the signed checkpoint too (an entry appended without the
+        // vault key is found).
+        var verifier = AuditChain.Verifier(chain: AuditChain(vault: vault))
         var after: Int64 = 0
         while true {
-            let page = try await store.auditEntries(after: after, limit: 10_000)
-            entries += page
-            guard let last = page.last, page.count == 10_000 else { break }
+            let page = try await store.auditEntries(after: after, limit: max(1, pageSize))
+            verifier.feed(page)
+            guard let last = page.last, page.count == max(1, pageSize) else { break }
             after = last.sequence
         }
-        return AuditChain(vault: vault).verify(entries, checkpoint: try await store.auditCheckpoint())
+        return verifier.finish(checkpoint: try await store.auditCheckpoint())
     }
 
     /// Re-seals every secret under `newVault` in one transaction. Restart with the new key afterwards.

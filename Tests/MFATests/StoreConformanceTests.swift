@@ -304,6 +304,18 @@ struct StoreConformanceTests {
         try await h.raw("UPDATE audit SET seq = 3 WHERE seq = 100")
         #expect(try await h.service.verifyAuditChain().ok)
 
+        // Page by page (one entry, three entries a page): the same verdicts, entries counted whole.
+        for pageSize in [1, 3] {
+            #expect(try await h.service.verifyAuditChain(pageSize: pageSize) == AuditVerification(entries: 4, ok: true, brokenAt: nil, reason: nil))
+        }
+        try await h.raw("UPDATE audit SET actor = 'x' WHERE seq = 3")
+        for pageSize in [1, 3, 10_000] {
+            let paged = try await h.service.verifyAuditChain(pageSize: pageSize)
+            #expect(!paged.ok && paged.brokenAt == 3 && paged.entries == 4 && paged.reason?.contains("altered") == true, "\(pageSize): \(paged)")
+        }
+        try await h.raw("UPDATE audit SET actor = 't' WHERE seq = 3")
+        #expect(try await h.service.verifyAuditChain(pageSize: 3).ok)
+
         try await h.raw("DELETE FROM audit WHERE seq = 4")
         check = try await h.service.verifyAuditChain()
         #expect(!check.ok && check.reason?.contains("truncated") == true)
