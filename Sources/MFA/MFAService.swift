@@ -236,7 +236,7 @@ public struct MFAService: Sendable {
         let key = actor + "|" + idempotencyKey
         let requestHash = Crypto.digest(.sha256, Array("\(user.utf8.count):\(user)|\(code)".utf8))
         for _ in 0..<100 {
-            switch try await store.claimIdempotency(key: key, requestHash: requestHash, now: clock(), ttl: ttl) {
+            switch try await store.claimIdempotency(key: key, requestHash: requestHash, now: clock(), ttl: ttl, lease: policy.idempotencyLeaseSeconds) {
             case .claimed:
                 let result = try await verify(user: user, code: code, actor: actor)
                 let stored: String
@@ -255,6 +255,18 @@ public struct MFAService: Sendable {
             }
         }
         throw MFAError(.conflict, "a request with this Idempotency-Key is still in progress")
+    }
+
+    /// Deletes the Idempotency-Key entries older than `ttl` seconds, `batch` rows per statement (a
+    /// server runs this periodically, off the sign-in path); returns how many.
+    public func purgeExpiredIdempotency(ttl: Int64 = 300, batch: Int = 10_000) async throws(MFAError) -> Int {
+        let before = clock() - ttl
+        var total = 0
+        while true {
+            let deleted = try await store.purgeIdempotency(before: before, limit: batch)
+            total += deleted
+            if deleted < batch { return total }
+        }
     }
 
     /// Like ``verify(user:code:actor:)`` for one device (a hardware token identified by its serial).

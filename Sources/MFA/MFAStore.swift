@@ -119,9 +119,14 @@ public protocol MFAStore: Sendable {
     /// Marks a key revoked; false when there is no such unrevoked key.
     func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool
 
-    /// Claims `key` for a request whose body hashes to `requestHash`; entries older than `ttl` seconds
-    /// are forgotten. Atomic across processes.
-    func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim
+    /// Claims `key` for a request whose body hashes to `requestHash`. An entry older than `ttl`
+    /// seconds counts as absent (and is replaced), and so does a claim of the same request still
+    /// pending after `lease` seconds (its claimer died or failed). Atomic across processes. Expired
+    /// entries are removed by ``purgeIdempotency(before:limit:)``, never here: a claim touches one row.
+    func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim
+    /// Deletes up to `limit` idempotency entries created before `before` (by the indexed creation
+    /// time); returns how many.
+    func purgeIdempotency(before: Int64, limit: Int) async throws(MFAError) -> Int
     /// Stores the response of a claimed key.
     func completeIdempotency(key: String, response: String) async throws(MFAError)
 }

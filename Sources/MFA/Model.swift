@@ -123,6 +123,9 @@ public struct Policy: Sendable, Hashable {
     /// each unlock clears the failure count, so without a bound it would undo the lockout.
     public var technicianUnlockLimit = 3
     public var technicianUnlockPeriodSeconds: Int64 = 86_400
+    /// Seconds a pending Idempotency-Key claim holds before a retry of the same request may take it
+    /// over (the first attempt's process died or its store call failed).
+    public var idempotencyLeaseSeconds: Int64 = 10
     /// Bytes of a generated virtual seed (160 bits, RFC 4226's recommendation).
     public var virtualSeedBytes = 20
 

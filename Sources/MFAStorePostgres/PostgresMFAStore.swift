@@ -163,6 +163,7 @@ public final class PostgresMFAStore: MFAStore {
                         created_at BIGINT NOT NULL
                     )
                     """, logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at)", logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS api_keys (
                         id TEXT PRIMARY KEY,
@@ -433,12 +434,14 @@ public final class PostgresMFAStore: MFAStore {
             revokedAt: try r["revoked_at"].decode(Int64?.self))
     }
 
-    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
+    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {
         try await transaction { c in
-            _ = try await c.query("DELETE FROM idempotency WHERE created_at < \(now - ttl)", logger: self.logger).collect()
             let inserted = try await c.query("""
                 INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (\(key), \(ByteBuffer(bytes: requestHash)), NULL, \(now))
-                ON CONFLICT (key) DO NOTHING RETURNING 1
+                ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = NULL, created_at = EXCLUDED.created_at
+                WHERE idempotency.created_at < \(now - ttl)
+                   OR (idempotency.response IS NULL AND idempotency.created_at < \(now - lease) AND idempotency.request_hash = EXCLUDED.request_hash)
+                RETURNING 1
                 """, logger: self.logger).collect().count
             if inserted == 1 { return .claimed }
             guard let row = try await c.query("SELECT request_hash, response FROM idempotency WHERE key = \(key)", logger: self.logger).collect().first
@@ -447,6 +450,14 @@ public final class PostgresMFAStore: MFAStore {
             guard Self.bytes(try r["request_hash"].decode(ByteBuffer.self)) == requestHash else { return .conflict }
             if let response = try r["response"].decode(String?.self) { return .completed(response) }
             return .pending
+        }
+    }
+
+    public func purgeIdempotency(before: Int64, limit: Int) async throws(MFAError) -> Int {
+        try await guarded {
+            try await self.client.query("""
+                DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at < \(before) LIMIT \(limit)) RETURNING 1
+                """, logger: self.logger).collect().count
         }
     }
 

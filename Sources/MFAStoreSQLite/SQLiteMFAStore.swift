@@ -121,6 +121,9 @@ public final class SQLiteMFAStore: MFAStore {
                 CREATE INDEX devices_seed_fingerprint ON devices(seed_fingerprint);
                 """)
         }
+        migrator.registerMigration("v5-idempotency-expiry") { db in
+            try db.execute(sql: "CREATE INDEX idempotency_created_at ON idempotency(created_at)")
+        }
         try await guarded { try migrator.migrate(self.pool) }
     }
 
@@ -463,16 +466,26 @@ public final class SQLiteMFAStore: MFAStore {
                      secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
-    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64) async throws(MFAError) -> IdempotencyClaim {
+    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {
         try await write(keepsDevices: true) { db in
-            try db.run(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now - ttl])
-            try db.run(sql: "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING",
-                           arguments: [key, Data(requestHash), now])
+            try db.run(sql: """
+                INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?1, ?2, NULL, ?3)
+                ON CONFLICT(key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL, created_at = excluded.created_at
+                WHERE idempotency.created_at < ?4
+                   OR (idempotency.response IS NULL AND idempotency.created_at < ?5 AND idempotency.request_hash = excluded.request_hash)
+                """, arguments: [key, Data(requestHash), now, now - ttl, now - lease])
             if db.changesCount == 1 { return .claimed }
             guard let row = try db.row(sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
             guard [UInt8](row["request_hash"] as Data) == requestHash else { return .conflict }
             if let response = row["response"] as String? { return .completed(response) }
             return .pending
+        }
+    }
+
+    public func purgeIdempotency(before: Int64, limit: Int) async throws(MFAError) -> Int {
+        try await write(keepsDevices: true) { db in
+            try db.run(sql: "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_at < ? LIMIT ?)", arguments: [before, limit])
+            return db.changesCount
         }
     }
 

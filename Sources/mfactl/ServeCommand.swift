@@ -63,6 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
+            let sweeper = Task { await IdempotencySweeper.run(service: service) }
+            defer { sweeper.cancel() }
             try await app.runService()
         }
     }
