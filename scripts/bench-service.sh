@@ -111,6 +111,6 @@ curl -s "$url/metrics" | grep -E '^mfa_verify_total|^mfa_http_fast_path_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
 t0=$(cpu_ticks); c0=$(ctx)
-wrk -t 2 -c 64 -d "${duration}s" --latency "$url/metrics" > "$work/wrk-metrics.txt"
+wrk -t 2 -c 64 -d "${duration}s" --latency -H "Authorization: Bearer $token" "$url/metrics" > "$work/wrk-metrics.txt"
 grep -E "Requests/sec|  50%|  99%" "$work/wrk-metrics.txt"
 per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"

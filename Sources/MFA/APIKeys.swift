@@ -8,6 +8,9 @@ public enum Scope: String, Sendable, Hashable, CaseIterable, Codable {
     case technician
     /// Verify sign-in codes only.
     case verifier
+    /// Read `/metrics` only (a Prometheus scraper): counts of results and latencies, which tell an
+    /// outsider how busy the service is and how many sign-ins fail.
+    case metrics
 }
 
 /// A stored API key: its id, name and scopes, and the SHA-256 of its secret part (never the secret).

@@ -1,20 +1,33 @@
 import Foundation
 import Hummingbird
+import Logging
 import MFA
+import OTP
 
-/// Every error the API returns: a status and the stable body `{"error": {"code": "...", "message": "..."}}`.
+/// Every error the API returns: a status and the stable body
+/// `{"error": {"code": "…", "message": "…", "requestId": "…"}}`.
+///
+/// The message says what the caller can act on. What is internal — SQL, PostgreSQL's descriptions,
+/// host names and ports, file paths, vault key ids — never reaches a caller: errors of the store, the
+/// vault or unknown kinds get a fixed message, and the detail goes to the server's log under the
+/// same request id, where an operator finds it.
 public struct APIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Random, per error: quoted by a caller, found in the server's log.
+    public let requestId: String
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
         self.code = code
         self.message = message
+        self.requestId = Hex.encode(Crypto.randomBytes(8))
     }
 
-    public static let unauthenticated = APIError(.unauthorized, code: "unauthenticated", message: "missing or invalid API key (Authorization: Bearer mfa_…)")
+    static let logger = Logger(label: "mfa-bridge.api")
+
+    public static var unauthenticated: APIError { APIError(.unauthorized, code: "unauthenticated", message: "missing or invalid API key (Authorization: Bearer mfa_…)") }
     public static func forbidden(_ scope: Scope) -> APIError {
         APIError(.forbidden, code: "forbidden", message: "this API key lacks the '\(scope.rawValue)' scope")
     }
@@ -34,7 +47,17 @@ public struct APIError: HTTPResponseError, Sendable {
         case let code where code.isSeedFile: status = .badRequest
         default: status = .internalServerError
         }
-        self.init(status, code: error.code.rawValue, message: error.message)
+        let internalDetail = status.code >= 500
+        let message = switch error.code {
+        case _ where !internalDetail: error.message
+        case .storeUnavailable: "the store is unavailable; try again (details in the server log)"
+        case .vault: "a sealed secret could not be opened (details in the server log)"
+        default: "internal error (details in the server log)"
+        }
+        self.init(status, code: error.code.rawValue, message: message)
+        if internalDetail {
+            Self.logger.error("request failed", metadata: ["requestId": "\(requestId)", "code": "\(error.code.rawValue)", "detail": "\(error.message)"])
+        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -43,13 +66,15 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static let contentType = "application/json"
 
-    /// `{"error": {"code": …, "message": …}}`
+    /// `{"error": {"code": …, "message": …, "requestId": …}}`
     var json: ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeStaticString(#"{"error":{"code":"#)
         JSONText.write(code, to: &buffer)
         buffer.writeStaticString(#","message":"#)
         JSONText.write(message, to: &buffer)
+        buffer.writeStaticString(#","requestId":"#)
+        JSONText.write(requestId, to: &buffer)
         buffer.writeStaticString("}}")
         return buffer
     }
@@ -63,4 +88,6 @@ public struct ErrorBody: Codable, Sendable {
 public struct ErrorDetail: Codable, Sendable {
     public let code: String
     public let message: String
+    /// Present in every answer of this server; optional so older answers still decode.
+    public let requestId: String?
 }

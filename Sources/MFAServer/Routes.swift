@@ -35,8 +35,9 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
         _ = try await call { try await service.store.auditCheckpoint() }
         return StatusResponse(status: "ok")
     }
-    table.add(router, .get, "/metrics") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+    table.add(router, .get, "/metrics") { _, context -> Response in
+        _ = try context.require(.metrics)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
 
     let verify = VerifyEndpoint(service: service, metrics: metrics)
@@ -97,7 +98,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
             let buffer = try await request.body.collect(upTo: maximumImportBodyBytes)
             body = try JSONDecoder().decode(ImportRequest.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON (ImportRequest) or is larger than \(maximumImportBodyBytes) bytes")
+            throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON or is larger than \(maximumImportBodyBytes) bytes")
         }
         guard let data = Data(base64Encoded: body.file, options: .ignoreUnknownCharacters) else {
             throw APIError(.badRequest, code: "invalid-body", message: "file must be the seed file's bytes in Base64")
@@ -235,7 +236,7 @@ let maximumImportBodyBytes = 700 * 1024 * 1024
 /// Decodes a JSON body, turning any decoding failure into the API's 400 shape.
 func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: MFARequestContext) async throws -> T {
     do { return try await request.decode(as: T.self, context: context) } catch {
-        throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON (\(T.self))")
+        throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON")
     }
 }
 

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let (record, token) = try await service.createAPIKey(name: "bootstrap admin", scopes: [.admin], actor: "serve")
                 say("first start: created admin API key \(record.id) — shown once, store it now:")
                 say("  \(token)")
-                say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier")
+                say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier|metrics")
             }
             say("store: \(store.redactedDB)")
             guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
@@ -78,12 +78,12 @@ struct APIKeyCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Option var name: String
-        @Option(help: "admin, technician or verifier (repeatable).") var scope: [String]
+        @Option(help: "admin, technician, verifier or metrics (repeatable).") var scope: [String]
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIOutput.run {
                 let scopes = try scope.map { text -> Scope in
-                    guard let s = Scope(rawValue: text) else { throw CLIError("unknown scope '\(text)': admin, technician or verifier") }
+                    guard let s = Scope(rawValue: text) else { throw CLIError("unknown scope '\(text)': admin, technician, verifier or metrics") }
                     return s
                 }
                 let (record, token) = try await store.openService().createAPIKey(name: name, scopes: scopes, actor: "cli")

@@ -108,7 +108,7 @@ struct ServiceEndToEndTests {
         for _ in 0..<10 { _ = try await server.mfactl(["mfa", "verify", "--user", "alice", "--code", wrong]) }
         let devices = try await server.json(["mfa", "list", "--user", "alice"])["devices"] as? [[String: Any]]
         #expect(devices?.first?["state"] as? String == "locked", "\(String(describing: devices))")
-        let metrics = try await TestTools.run("curl", ["-s", "-m", "10", server.url + "/metrics"]).stdout
+        let metrics = try await TestTools.run("curl", ["-s", "-m", "10", "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         #expect(metrics.contains("\nmfa_lockouts_total 1\n"), "\(metrics)")
         let later = try await Self.oathtool(secret, at: t0 + 60)
         r = try await server.mfactl(["mfa", "verify", "--user", "alice", "--code", later])
@@ -180,7 +180,23 @@ struct ServiceEndToEndTests {
         #expect(status == 404 && (body["error"] as? [String: Any])?["code"] as? String == "no-such-device")
         (status, _) = try await request("GET", "/healthz", token: nil)
         #expect(status == 200)
-        let metrics = try await TestTools.run("curl", ["-s", server.url + "/metrics"]).stdout
+        // /metrics takes a key with the metrics scope (or admin): not public, not for a gateway's key.
+        (status, body) = try await request("GET", "/metrics", token: nil)
+        #expect(status == 401 && (body["error"] as? [String: Any])?["code"] as? String == "unauthenticated")
+        (status, body) = try await request("GET", "/metrics", token: verifier)
+        #expect(status == 403, "\(body)")
+        let scraperKey = try await TestTools.run(TestTools.product("mfactl"), ["api-key", "create", "--name", "prometheus", "--scope", "metrics", "--db", db, "--key-file", keyFile, "--json"])
+        let scraper = try #require((try JSONSerialization.jsonObject(with: Data(scraperKey.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        let scraped = try await TestTools.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(scraper)", server.url + "/metrics"]).stdout
+        #expect(scraped == "200")
+        (status, body) = try await request("POST", "/v1/verify", token: scraper, body: #"{"user":"nobody","code":"123456"}"#)
+        #expect(status == 403, "a metrics key verified: \(body)")
+        // Every error carries a request id, a fresh one each time.
+        let (_, first) = try await request("POST", "/v1/devices/NOPE/unlock", token: server.token)
+        let (_, second) = try await request("POST", "/v1/devices/NOPE/unlock", token: server.token)
+        let ids = [first, second].compactMap { ($0["error"] as? [String: Any])?["requestId"] as? String }
+        #expect(ids.count == 2 && ids[0] != ids[1] && ids.allSatisfy { $0.count == 16 }, "\(ids)")
+        let metrics = try await TestTools.run("curl", ["-s", "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         #expect(metrics.contains("mfa_verify_total{result=\"rejected\"} 2") && metrics.contains("mfa_verify_duration_seconds_count 2"))
         // A key revoked on the store stops working in the running server within the 2 s key cache lifetime.
         let verifierID = try #require(verifier.split(separator: "_").dropFirst().first.map(String.init))
@@ -215,7 +231,7 @@ struct ServiceEndToEndTests {
         let arguments = ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(server.token)", "-H", "Content-Type: application/json", "-d", body]
         let verifies = try await TestTools.run("curl", arguments + [server.url + "/v1/verify", "--next"] + arguments + [server.url + "/v1/verify"])
         #expect(verifies.stdout == #"{"result":"rejected"}{"result":"rejected"}"#, "\(verifies.stdout) \(verifies.stderr)")
-        let metrics = try await TestTools.run("curl", ["-s", "--cacert", cert, server.url + "/metrics"]).stdout
+        let metrics = try await TestTools.run("curl", ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         #expect(metrics.contains("\nmfa_http_fast_path_total 1\n"), "\(metrics)")
     }
 }
