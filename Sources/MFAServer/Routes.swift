@@ -288,6 +288,12 @@ public struct TLSFiles: Sendable {
 /// The application: the router on `host:port`, over TLS when `tls` is given.
 /// `keyCacheLifetime` bounds how long a key revoked elsewhere keeps working in this process.
 /// `eventLoops`: threads serving connections (nil: NIO's shared group, one per core).
+/// TLS 1.2 suites the server offers: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305.
+let tlsCipherSuites = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+].joined(separator: ":")
+
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
                              keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
@@ -305,9 +311,13 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
             throw MFAError(.invalidInput, "cannot load the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
         }
         guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
-        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        // TLS 1.2 at least; under 1.2 only forward-secret (ECDHE) AEAD suites (1.3's are all both).
+configuration.minimumTLSVersion = .tlsv12
+configuration.cipherSuites = tlsCipherSuites
+        let tlsConfiguration = configuration
         server = HTTPServerBuilder { responder in
-            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: configuration), shared: fastPath, limits: limits)
+            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration), shared: fastPath, limits: limits)
         }
     }
     return Application(

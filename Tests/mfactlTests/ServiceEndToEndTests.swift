@@ -233,5 +233,16 @@ struct ServiceEndToEndTests {
         #expect(verifies.stdout == #"{"result":"rejected"}{"result":"rejected"}"#, "\(verifies.stdout) \(verifies.stderr)")
         let metrics = try await TestTools.run("curl", ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         #expect(metrics.contains("\nmfa_http_fast_path_total 1\n"), "\(metrics)")
+        // TLS 1.2 and 1.3 only; under 1.2 only ECDHE with AEAD. (SECLEVEL=0 lets this client offer
+        // what OpenSSL 3 would not, so a refusal is the server's.)
+        let address = try #require(server.url.split(separator: "/").last.map(String.init))
+        func handshake(_ options: [String]) async throws -> Int32 {
+            try await TestTools.run("openssl", ["s_client", "-connect", address, "-CAfile", cert] + options, timeout: 30).status
+        }
+        #expect(try await handshake(["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]) != 0, "TLS 1.1 was accepted")
+        #expect(try await handshake(["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]) != 0, "TLS 1.0 was accepted")
+        #expect(try await handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA@SECLEVEL=0"]) != 0, "a CBC suite was accepted")
+        #expect(try await handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]) == 0)
+        #expect(try await handshake(["-tls1_3"]) == 0)
     }
 }
