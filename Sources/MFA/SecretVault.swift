@@ -36,12 +36,13 @@ public struct SecretVault: Sendable {
             if !directory.isEmpty {
                 try? manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            let text = Hex.encode(fresh) + "\n"
-            guard manager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw MFAError(.vault, "cannot create the vault key file \(path)")
+            var text = Array((Hex.encode(fresh) + "\n").utf8)
+            defer { Crypto.wipe(&text) }
+            // Exactly one of several processes starting at once writes the key; the others read it.
+            if try PrivateFile.create(path, contents: text) {
+                try self.init(key: fresh)
+                return
             }
-            try self.init(key: fresh)
-            return
         }
         guard let data = manager.contents(atPath: path) else { throw MFAError(.vault, "cannot read the vault key file \(path)") }
         if let attributes = try? manager.attributesOfItem(atPath: path),

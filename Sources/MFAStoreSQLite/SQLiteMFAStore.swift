@@ -124,7 +124,16 @@ public final class SQLiteMFAStore: MFAStore {
         migrator.registerMigration("v5-idempotency-expiry") { db in
             try db.execute(sql: "CREATE INDEX idempotency_created_at ON idempotency(created_at)")
         }
-        try await guarded { try migrator.migrate(self.pool) }
+        // Processes that start together on a new database race to migrate it: one applies a migration,
+        // the other fails on it ("table already exists") and, retried, finds it applied.
+        for attempt in 1...10 {
+            do {
+                try await guarded { try migrator.migrate(self.pool) }
+                return
+            } catch where attempt < 10 {
+                try? await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
     }
 
     public func insert(_ device: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {

@@ -20,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     var apiKeyCache: Int = 2
     @Option(name: .customLong("event-loops"), help: "Threads serving HTTP connections (default: one per core).")
     var eventLoops: Int?
+    @Option(name: .customLong("admin-key-file"), help: "On first start, write the admin API key to this new file (0600) instead of printing it.")
+    var adminKeyFile: String?
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection with no request may stay open.") var idleTimeout: Int = 60
     @Option(name: .customLong("request-timeout"), help: "Seconds a request's head may take to arrive, and its body may pause.") var requestTimeout: Int = 30
     @Option(name: .customLong("max-connections"), help: "Connections open at once; more clients wait in the listen backlog (default 4096, or what the open-file limit allows).")
@@ -50,9 +52,20 @@ struct ServeCommand: AsyncParsableCommand {
             policy.lockoutThreshold = lockoutThreshold
             let service = try await store.openService(policy: policy)
             if try await service.apiKeys().isEmpty {
+                if let adminKeyFile, FileManager.default.fileExists(atPath: adminKeyFile) {
+                    throw CLIError("--admin-key-file \(adminKeyFile) exists; remove it or name a new file")
+                }
                 let (record, token) = try await service.createAPIKey(name: "bootstrap admin", scopes: [.admin], actor: "serve")
-                say("first start: created admin API key \(record.id) — shown once, store it now:")
-                say("  \(token)")
+                if let adminKeyFile {
+                    guard try PrivateFile.create(adminKeyFile, contents: Array((token + "\n").utf8)) else {
+                        try await service.revokeAPIKey(id: record.id, actor: "serve")
+                        throw CLIError("--admin-key-file \(adminKeyFile) appeared meanwhile; the key made for it was revoked")
+                    }
+                    say("first start: created admin API key \(record.id), written to \(adminKeyFile) (mode 0600)")
+                } else {
+                    say("first start: created admin API key \(record.id) — shown once, store it now:")
+                    say("  \(token)")
+                }
                 say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier|metrics")
             }
             say("store: \(store.redactedDB)")

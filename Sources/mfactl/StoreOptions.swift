@@ -26,6 +26,9 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the vault (creating its key on first use) and the store, and migrates it.
     func openService(policy: Policy = Policy()) async throws -> MFAService {
+        // Whatever this process creates from here on (the data directory, the SQLite database and its
+        // WAL files) is its owner's alone, from the moment it exists: no window with another mode.
+        umask(0o077)
         // The key from the environment (64 hex characters) wins over the key file, for secret managers.
         let vault: SecretVault
         if let hex = ProcessInfo.processInfo.environment["MFA_VAULT_KEY"], !hex.isEmpty {
