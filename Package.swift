@@ -166,6 +166,17 @@ let package = Package(
             name: "ct-harness",
             dependencies: ["OTP", "CConstantTime"]
         ),
+        // libFuzzer targets for every parser of hostile input (scripts/fuzz.sh builds it with
+        // -sanitize=fuzzer,address and -DMFA_FUZZ); built normally, it replays committed corpora.
+        .executableTarget(
+            name: "mfa-fuzz",
+            dependencies: [
+                "OTP", "SeedImport", "TokenDevices", "MFAServer",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         // Shared by the test targets: running reference programs, seeded randomness.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(

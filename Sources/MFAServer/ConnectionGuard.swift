@@ -22,16 +22,6 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     init(_ state: ConnectionState) { self.state = state }
 
-    /// Whether NIO's decoder (llhttp) treats the request as an upgrade: `CONNECT`, or an `Upgrade`
-    /// field together with the `upgrade` token in `Connection`.
-    static func upgrades(_ head: HTTPRequestHead) -> Bool {
-        if head.method == .CONNECT { return true }
-        guard head.headers.contains(name: "upgrade") else { return false }
-        return head.headers["connection"].contains { value in
-            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "upgrade" }
-        }
-    }
-
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { state.start(context) }
     }
@@ -51,7 +41,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            upgrading = Self.upgrades(head)
+            upgrading = HTTPUpgrade.requested(by: head)
             state.hummingbirdReading = true
             state.hummingbirdPending += 1
         case .body:
@@ -79,6 +69,18 @@ final class ConnectionGuard: ChannelDuplexHandler {
         context.writeAndFlush(data).whenComplete { result in
             promise?.completeWith(result)
             context.close(promise: nil)
+        }
+    }
+}
+
+/// NIO's (llhttp's) rule for a request after which it parses nothing more.
+package enum HTTPUpgrade {
+    /// `CONNECT`, or an `Upgrade` field together with the `upgrade` token in `Connection`.
+    package static func requested(by head: HTTPRequestHead) -> Bool {
+        if head.method == .CONNECT { return true }
+        guard head.headers.contains(name: "upgrade") else { return false }
+        return head.headers["connection"].contains { value in
+            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "upgrade" }
         }
     }
 }

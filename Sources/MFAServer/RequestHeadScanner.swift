@@ -1,25 +1,25 @@
 /// The head of one HTTP/1.1 request, as ``RequestHeadScanner`` reads it: where it ends, how long its
 /// body is, and the few fields the verify fast path looks at.
-struct ScannedHead: Sendable, Equatable {
+package struct ScannedHead: Sendable, Equatable {
     /// Bytes of the head, the empty line that ends it included; the body follows.
-    var length: Int
+    package var length: Int
     /// `POST /v1/verify`, exactly.
-    var isVerify = false
+    package var isVerify = false
     /// The body's length (`Content-Length`, 0 without one).
-    var contentLength = 0
+    package var contentLength = 0
     /// The first `Authorization` value, and how many there were.
-    var authorization: String?
-    var authorizationCount = 0
+    package var authorization: String?
+    package var authorizationCount = 0
     /// The first `Idempotency-Key` value.
-    var idempotencyKey: String?
+    package var idempotencyKey: String?
     /// An `Expect` header is present.
-    var expects = false
+    package var expects = false
     /// `Connection: close`: the connection ends after this request's response.
-    var closes = false
+    package var closes = false
 }
 
 /// What the scanner made of the bytes at the start of a connection's unread input.
-enum HeadScan: Sendable, Equatable {
+package enum HeadScan: Sendable, Equatable {
     /// The head has not fully arrived, and nothing so far is out of the ordinary.
     case incomplete
     /// Something this scanner does not delimit with certainty (another HTTP version, chunked or
@@ -35,13 +35,13 @@ enum HeadScan: Sendable, Equatable {
 /// value OWS` with visible ASCII values, CRLF line ends, framing only by `Content-Length`). Whatever
 /// falls outside is ``HeadScan/unusual``, never guessed at; a test checks every head it reads against
 /// NIO's decoder.
-enum RequestHeadScanner {
+package enum RequestHeadScanner {
     /// Longest head read here (NIO's decoder takes longer ones).
     static let maximumHead = 8 * 1024
     /// Header fields read here at most.
     static let maximumFields = 64
 
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
+    package static func scan(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
         let count = bytes.count
         // The end of the head: the first empty line.
         var end = -1

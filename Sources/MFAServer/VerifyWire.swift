@@ -11,7 +11,7 @@ extension VerifyRequest {
     /// JSON whitespace allowed), without Foundation. Returns nil for anything else — escapes, other
     /// members, duplicates, other value types, bad UTF-8, malformed JSON — and the caller then hands
     /// the body to `JSONDecoder`, which stays the authority on what the API accepts.
-    init?(simpleJSON bytes: some Collection<UInt8>) {
+    package init?(simpleJSON bytes: some Collection<UInt8>) {
         var user: String?
         var code: String?
         var i = bytes.startIndex

@@ -133,12 +133,12 @@ struct RequestHeadScannerTests {
             #expect(Self.scan(bytes) == .unusual, "\(request.debugDescription)")
             let reference = Self.reference(bytes)
             #expect(reference?.ended == true && reference?.nextHead == nil, "NIO should read the request and stop: \(request.debugDescription)")
-            #expect(reference.map { ConnectionGuard.upgrades($0.head) } == true, "\(request.debugDescription)")
+            #expect(reference.map { HTTPUpgrade.requested(by: $0.head) } == true, "\(request.debugDescription)")
         }
         // An Upgrade field without the connection token is no upgrade to NIO: it goes on parsing.
         let plain = Array(("GET /healthz HTTP/1.1\r\nUpgrade: websocket\r\n\r\n" + Self.next).utf8)
         let reference = Self.reference(plain)
-        #expect(reference?.nextHead?.uri == "/next" && reference.map { ConnectionGuard.upgrades($0.head) } == false)
+        #expect(reference?.nextHead?.uri == "/next" && reference.map { HTTPUpgrade.requested(by: $0.head) } == false)
     }
 
     @Test("framing it does not read with certainty is left to NIO", arguments: unusual)
