@@ -162,6 +162,11 @@ let package = Package(
             name: "import-bench",
             dependencies: ["OTP", "SeedImport", "MFA", "MFAStoreSQLite"]
         ),
+        // Rejection costs by reason (wrong code, replay, unknown user, locked, pending), round-robin.
+        .executableTarget(
+            name: "reject-bench",
+            dependencies: ["OTP", "MFA", "MFAStoreSQLite"]
+        ),
         .executableTarget(
             name: "ct-harness",
             dependencies: ["OTP", "CConstantTime"]

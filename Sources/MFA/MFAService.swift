@@ -64,6 +64,8 @@ public struct MFAService: Sendable {
     public var observer: (@Sendable (ServiceEvent) -> Void)?
     /// Opened HMAC keys of devices verified lately (the sign-in path's vault opens).
     let openedKeys = OpenedKeyCache()
+    /// What a sign-in without a usable device computes instead (``Decoy``).
+    let decoy = Decoy()
     /// Diagnoses per device, and technicians' unlocks per device (this process's budgets).
     let diagnoses: RateLimiter
     let technicianUnlocks: RateLimiter
@@ -309,14 +311,20 @@ public struct MFAService: Sendable {
             if winner == nil, let match { winner = (device, match) }
             if replayOf == nil, match == nil, ignoringWatermark != nil { replayOf = device.serial }
         }
+        // A user without a usable device (unknown, locked, pending only) costs what a wrong code for
+        // one device costs: the same HMAC work on a decoy, and the same failure statement, on a
+        // serial no device has (so nothing is counted).
+        if devices.isEmpty { _ = try codeCheck(decoy.device, key: decoy.key, code: code, now: now) }
         if winner == nil, let serial = replayOf {
             // A code that was right but is used up: not a guess, so no failure is counted (a replayed
-            // or duplicated code must not lock the user out); the same answer as any rejection.
-            return .reject(audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
+            // or duplicated code must not lock the user out); the same answer, work and kind of write
+            // as any rejection.
+            return .fail(serials: [Decoy.serial], policy: policy, now: now,
+                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
         }
         guard let (device, match) = winner else {
             let reason = devices.isEmpty ? "no-usable-device" : "invalid-code"
-            return .fail(serials: devices.map(\.serial), policy: policy, now: now,
+            return .fail(serials: devices.isEmpty ? [Decoy.serial] : devices.map(\.serial), policy: policy, now: now,
                          audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
         }
         let step = match.step
@@ -475,13 +483,13 @@ public struct MFAService: Sendable {
 
     /// Checks `code` against `device` with and without the replay watermark (the same work for replays
     /// and wrong codes): HOTP/TOTP window checks, or Yubico OTP decryption.
-    private func codeCheck(_ device: DeviceRecord, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
+    private func codeCheck(_ device: DeviceRecord, key given: OTPKey? = nil, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
         if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
-        let key = try openedKeys.key(for: device, vault: vault)
-        // The window that ignores the watermark holds every candidate of the one that honours it, so a
-        // code matching none of the first (a wrong code: most failures) needs no second scan.
+        let key: OTPKey
+        if let given { key = given } else { key = try openedKeys.key(for: device, vault: vault) }
+        // Both scans, always: a wrong code (most failures) costs what a replay or an accept costs.
         let ignoring = try windowCheck(device, key: key, code: code, now: now, honourWatermark: false)
-        let honoured = ignoring == nil ? nil : try windowCheck(device, key: key, code: code, now: now, honourWatermark: true)
+        let honoured = try windowCheck(device, key: key, code: code, now: now, honourWatermark: true)
         func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
         return (convert(honoured), convert(ignoring))
     }

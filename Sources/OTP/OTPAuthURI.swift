@@ -32,6 +32,11 @@ public struct OTPAuthURI: Sendable, CustomStringConvertible {
         try OTPCode.checkDigits(digits)
         guard period > 0 else { throw OTPError(.invalidPeriod, "the period must be positive, got \(period)") }
         guard !account.isEmpty else { throw OTPError(.invalidURI, "the account name is empty") }
+        // The Key URI Format separates issuer and account with the first ':' (or %3A): a colon in the
+        // account would make the URI read back as another issuer and account (found by fuzzing).
+        guard !account.contains(":") else {
+            throw OTPError(.invalidParameter, "the account name must not contain ':' (it separates the issuer in an otpauth label)")
+        }
         if let issuer, issuer.contains(":") {
             throw OTPError(.invalidParameter, "the issuer must not contain ':'")
         }

@@ -1,12 +1,27 @@
 import Foundation
 
 #if MFA_FUZZ
-/// libFuzzer's entry point (the process's `main` is libFuzzer's): one input for the target named by
-/// `MFA_FUZZ_TARGET`.
+/// One input for the target named by `MFA_FUZZ_TARGET`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     FuzzTarget.selected.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
     return 0
+}
+
+/// libFuzzer's driver (its `main`, callable; compiler-rt's FuzzerDriver.cpp).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+/// SwiftPM links an executable's `main` to `<module>_main` (`--defsym`), so that is where libFuzzer's
+/// driver starts.
+@_cdecl("mfa_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector, fuzzOneInput)
 }
 #else
 /// Without the fuzzer: `mfa-fuzz replay TARGET FILE|DIRECTORY…` runs each input (committed corpora and

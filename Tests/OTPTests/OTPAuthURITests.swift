@@ -53,7 +53,17 @@ struct OTPAuthURITests {
         ("otpauth://totp/a%0A?secret=JBSWY3DP", .invalidURI),
         ("otpauth://totp/?secret=JBSWY3DP", .invalidURI),
         ("otpauth://totp", .invalidURI),
+        // A second colon: the account would read back as another issuer and account (found by fuzzing).
+        ("otpauth://hotp/:CM~E%20Co:john?secret=GEZDGNBVGY3TQOJQ&counter=7", .invalidParameter),
+        ("otpauth://totp/Example:alice%3Ax?secret=JBSWY3DP", .invalidParameter),
     ]
+
+    @Test("an account name with ':' is refused when made, since it cannot be read back")
+    func colonInAccount() throws {
+        let secret = try OTPSecret(base32: "JBSWY3DPEHPK3PXP")
+        #expect(throws: OTPError(.invalidParameter, "")) { try OTPAuthURI(type: .totp, issuer: nil, account: "a:b", secret: secret) }
+        #expect(throws: OTPError(.invalidParameter, "")) { try OTPAuthURI(type: .totp, issuer: "Example", account: "a:b", secret: secret) }
+    }
 
     @Test("malformed URIs give the right typed error", arguments: malformed)
     func errors(text: String, code: OTPError.Code) {

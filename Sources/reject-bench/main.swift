@@ -1,0 +1,84 @@
+// Rejection-cost benchmark: does a rejected sign-in cost the same whatever the reason? On a fresh
+// SQLite store, verifies are timed round-robin (so host noise hits every case alike) for: a wrong
+// code for an active device (the reference), a replayed code, an unknown user, a user whose only
+// device is locked, and a user whose only device is pending. Prints each case's median and p90 and
+// its ratio to the wrong code's median. Usage: reject-bench [--rounds N] [--json]
+import Foundation
+import MFA
+import MFAStoreSQLite
+import OTP
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let value = Int(arguments[i + 1]) else { return fallback }
+    return value
+}
+let rounds = option("--rounds", 5_000)
+let json = arguments.contains("--json")
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reject-bench-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+let vault = try SecretVault(key: Crypto.randomBytes(32))
+let store = try SQLiteMFAStore(path: directory.appendingPathComponent("bench.sqlite").path, chain: AuditChain(vault: vault))
+try await store.migrate()
+var policy = Policy()
+policy.lockoutThreshold = Int.max / 2  // the wrong-code user must stay unlocked for the whole run
+let clock = Int64(Date().timeIntervalSince1970)
+let service = MFAService(store: store, vault: vault, policy: policy, clock: { clock })
+
+/// An enrolled virtual device of `user`: its secret.
+func enrolled(_ user: String) async throws -> (serial: String, secret: OTPSecret) {
+    let enrollment = try await service.createVirtual(user: user, actor: "bench")
+    let secret = try OTPSecret(base32: enrollment.secretBase32)
+    let totp = try TOTP(secret: secret)
+    try await service.enable(user: user, serial: enrollment.serial, code1: totp.code(at: clock - 30).description, code2: totp.code(at: clock).description, actor: "bench")
+    return (enrollment.serial, secret)
+}
+let (_, wrongSecret) = try await enrolled("wrong")
+let (_, replaySecret) = try await enrolled("replay")
+let replayed = try TOTP(secret: replaySecret).code(at: clock + 30).description
+_ = try await service.verify(user: "replay", code: replayed, actor: "bench")
+let (lockedSerial, _) = try await enrolled("locked")
+var locked = try await store.device(serial: lockedSerial)!
+locked.state = .locked
+locked.lockedUntil = Int64.max / 2
+_ = try await store.update(locked, maximumPerOwner: nil, audit: AuditDraft(time: clock, actor: "bench", action: "device.lock", user: "locked", serial: lockedSerial, result: "locked"))
+_ = try await service.createVirtual(user: "pending", actor: "bench")
+// A wrong code: one no step of the window has (checked with the OTP layer).
+let wrongTOTP = try TOTP(secret: wrongSecret)
+var wrong = 0
+while try wrongTOTP.verify(try OTPCode(value: UInt32(wrong), digits: 6), at: clock, window: policy.totpWindow + 2) != nil { wrong += 1 }
+let wrongCode = String(format: "%06d", wrong)
+
+let cases: [(name: String, user: String, code: String)] = [
+    ("wrong code", "wrong", wrongCode), ("replay", "replay", replayed), ("unknown user", "nobody", wrongCode),
+    ("locked device", "locked", wrongCode), ("pending only", "pending", wrongCode),
+]
+var samples = [[Double]](repeating: [], count: cases.count)
+for _ in 0..<200 { for c in cases { _ = try await service.verify(user: c.user, code: c.code, actor: "bench") } }  // warm-up
+for _ in 0..<rounds {
+    for (i, c) in cases.enumerated() {
+        let start = ContinuousClock.now
+        let result = try await service.verify(user: c.user, code: c.code, actor: "bench")
+        let elapsed = ContinuousClock.now - start
+        precondition(result == .rejected, "\(c.name) was not rejected")
+        samples[i].append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+    }
+}
+func percentile(_ values: [Double], _ p: Double) -> Double { let s = values.sorted(); return s[min(s.count - 1, Int(Double(s.count - 1) * p))] }
+let reference = percentile(samples[0], 0.5)
+var rows: [[String: Any]] = []
+for (i, c) in cases.enumerated() {
+    let median = percentile(samples[i], 0.5), p90 = percentile(samples[i], 0.9)
+    rows.append(["case": c.name, "median_us": (median * 10).rounded() / 10, "p90_us": (p90 * 10).rounded() / 10, "ratio": (median / reference * 100).rounded() / 100])
+}
+if json {
+    let data = try JSONSerialization.data(withJSONObject: ["rounds": rounds, "cases": rows], options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} else {
+    print("reject-bench: \(rounds) verifies per case, round-robin, SQLite store, one process")
+    for row in rows {
+        print(String(format: "  %-14@ median %7.1f µs  p90 %7.1f µs  × %.2f of a wrong code", row["case"] as! String, row["median_us"] as! Double, row["p90_us"] as! Double, row["ratio"] as! Double))
+    }
+}
