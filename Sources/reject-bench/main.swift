@@ -79,6 +79,7 @@ if json {
 } else {
     print("reject-bench: \(rounds) verifies per case, round-robin, SQLite store, one process")
     for row in rows {
-        print(String(format: "  %-14@ median %7.1f µs  p90 %7.1f µs  × %.2f of a wrong code", row["case"] as! String, row["median_us"] as! Double, row["p90_us"] as! Double, row["ratio"] as! Double))
+        let name = (row["case"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0)
+        print(String(format: "  %@ median %7.1f µs  p90 %7.1f µs  × %.2f of a wrong code", name, row["median_us"] as! Double, row["p90_us"] as! Double, row["ratio"] as! Double))
     }
 }
