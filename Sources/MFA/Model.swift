@@ -111,6 +111,9 @@ public struct Policy: Sendable, Hashable {
     /// First lock duration in seconds; it doubles with each further lockout, up to `maximumLockSeconds`.
     public var baseLockSeconds: Int64 = 60
     public var maximumLockSeconds: Int64 = 86_400
+    /// Seconds without a failure after which a device's failure count starts again from zero
+    /// (`serve --lockout-decay`); 0: failures count until a success, an unlock or a resync.
+    public var lockoutDecaySeconds: Int64 = 0
     /// Devices per user.
     public var maximumDevicesPerUser = 8
     /// Drift estimates kept per device.

@@ -19,13 +19,13 @@ extension PostgresMFAStore {
             WITH accepted AS (\(AcceptBatch.sql)),
             failed AS (\(shifted(FailureBatch.sql, by: 6))),
             moved AS (
-                UPDATE audit_checkpoint SET seq = $25, hash = $26, mac = $27
-                WHERE id = 1 AND seq = $28 AND hash = $29
-                    AND (SELECT count(*) FROM accepted) = $30 AND (SELECT count(*) FROM failed) >= 0
+                UPDATE audit_checkpoint SET seq = $26, hash = $27, mac = $28
+                WHERE id = 1 AND seq = $29 AND hash = $30
+                    AND (SELECT count(*) FROM accepted) = $31 AND (SELECT count(*) FROM failed) >= 0
                 RETURNING 1
             ), appended AS (
                 INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)
-                \(shifted(AuditInsert.entriesSQL, by: 12)) WHERE EXISTS (SELECT 1 FROM moved)
+                \(shifted(AuditInsert.entriesSQL, by: 6 + FailureBatch.parameterCount)) WHERE EXISTS (SELECT 1 FROM moved)
             ), checked AS (
                 SELECT CASE WHEN EXISTS (SELECT 1 FROM moved) THEN 1 ELSE mfa_batch_conflict() END AS ok
             )
@@ -37,7 +37,7 @@ extension PostgresMFAStore {
         let append: AuditAppendAfter
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 30)
+            var bindings = PostgresBindings(capacity: 31)
             accepts.bind(into: &bindings)
             failures.bind(into: &bindings)
             append.bind(into: &bindings)

@@ -140,6 +140,7 @@ public final class PostgresMFAStore: MFAStore {
                     """, logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger).collect()
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
+                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit (

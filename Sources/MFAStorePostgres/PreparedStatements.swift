@@ -67,16 +67,19 @@ extension PostgresMFAStore {
     /// that is already at the threshold, takes one failure and locks again.
     struct FailureBatch: PostgresPreparedStatement {
         static let name = "mfa_failure_batch_n"
+        /// The device's count so far, forgotten after a quiet period of `$7` seconds (0: never).
+        private static let base = "(CASE WHEN $7::BIGINT > 0 AND d.last_failure_at IS NOT NULL AND f.now - d.last_failure_at >= $7::BIGINT THEN 0 ELSE d.failure_count END)"
         /// The failures a device takes: all of them, or as many as bring it to the threshold.
-        private static let taken = "LEAST(f.n, GREATEST(1, $1 - d.failure_count))"
+        private static let taken = "LEAST(f.n, GREATEST(1, $1 - \(base)))"
         static let sql = """
             UPDATE devices d SET
-                failure_count = d.failure_count + \(taken),
-                state = CASE WHEN d.failure_count + \(taken) >= $1 THEN 'locked' ELSE d.state END,
-                lockouts = CASE WHEN d.failure_count + \(taken) >= $1 THEN d.lockouts + 1 ELSE d.lockouts END,
-                locked_until = CASE WHEN d.failure_count + \(taken) >= $1
+                failure_count = \(base) + \(taken),
+                state = CASE WHEN \(base) + \(taken) >= $1 THEN 'locked' ELSE d.state END,
+                lockouts = CASE WHEN \(base) + \(taken) >= $1 THEN d.lockouts + 1 ELSE d.lockouts END,
+                locked_until = CASE WHEN \(base) + \(taken) >= $1
                     THEN f.now + LEAST($2::BIGINT << LEAST(d.lockouts, 20)::INT, $3::BIGINT)
                     ELSE d.locked_until END,
+                last_failure_at = f.now,
                 revision = d.revision + \(taken)
             FROM unnest($4::TEXT[], $5::BIGINT[], $6::BIGINT[]) AS f(serial, now, n)
             WHERE d.serial = f.serial
@@ -91,10 +94,13 @@ extension PostgresMFAStore {
         let counts: [Int64]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 6)
+            var bindings = PostgresBindings(capacity: Self.parameterCount)
             bind(into: &bindings)
             return bindings
         }
+
+        /// Parameters of ``sql`` (`$1` … `$7`).
+        static let parameterCount = 7
 
         /// Appends this statement's parameters (also for statements that embed it).
         func bind(into bindings: inout PostgresBindings) {
@@ -104,6 +110,7 @@ extension PostgresMFAStore {
             bindings.append(serials)
             bindings.append(nows)
             bindings.append(counts)
+            bindings.append(policy.lockoutDecaySeconds)
         }
 
         func decodeRow(_ row: PostgresRow) throws -> (serial: String, state: String) { try row.decode((String, String).self) }

@@ -124,6 +124,9 @@ public final class SQLiteMFAStore: MFAStore {
         migrator.registerMigration("v5-idempotency-expiry") { db in
             try db.execute(sql: "CREATE INDEX idempotency_created_at ON idempotency(created_at)")
         }
+        migrator.registerMigration("v6-last-failure") { db in
+            try db.execute(sql: "ALTER TABLE devices ADD COLUMN last_failure_at INTEGER")
+        }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
         for attempt in 1...10 {
@@ -368,13 +371,16 @@ public final class SQLiteMFAStore: MFAStore {
     /// failures from any number of processes are each counted once and the device locks exactly at
     /// the threshold. Nil when the device is not usable (or gone).
     static func fail(_ serial: String, policy: Policy, now: Int64, _ db: Database) throws -> Failure? {
+        // The count so far, forgotten after a quiet period of ?6 seconds (0: never).
+        let base = "(CASE WHEN ?6 > 0 AND last_failure_at IS NOT NULL AND ?2 - last_failure_at >= ?6 THEN 0 ELSE failure_count END)"
         let statement = try db.cachedStatement(sql: """
             UPDATE devices SET
-                failure_count = failure_count + 1,
-                state = CASE WHEN failure_count + 1 >= ?1 THEN 'locked' ELSE state END,
-                lockouts = CASE WHEN failure_count + 1 >= ?1 THEN lockouts + 1 ELSE lockouts END,
-                locked_until = CASE WHEN failure_count + 1 >= ?1
+                failure_count = \(base) + 1,
+                state = CASE WHEN \(base) + 1 >= ?1 THEN 'locked' ELSE state END,
+                lockouts = CASE WHEN \(base) + 1 >= ?1 THEN lockouts + 1 ELSE lockouts END,
+                locked_until = CASE WHEN \(base) + 1 >= ?1
                     THEN ?2 + min(?3 << min(lockouts, 20), ?4) ELSE locked_until END,
+                last_failure_at = ?2,
                 revision = revision + 1
             WHERE serial = ?5 AND (state = 'active' OR (state = 'locked' AND locked_until IS NOT NULL AND locked_until <= ?2))
             RETURNING state, failure_count, lockouts, locked_until, revision
@@ -385,6 +391,7 @@ public final class SQLiteMFAStore: MFAStore {
             row.add(policy.baseLockSeconds)
             row.add(policy.maximumLockSeconds)
             row.add(serial)
+            row.add(policy.lockoutDecaySeconds)
         } read: { row in
             DeviceState(rawValue: row.string(0)).map {
                 Failure(state: $0, failureCount: row.int(1), lockouts: row.int(2), lockedUntil: row.optionalInt64(3), revision: row.int64(4))

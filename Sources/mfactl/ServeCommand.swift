@@ -16,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("totp-window"), help: "Sign-in window: TOTP steps either side of the device's drift.") var totpWindow: Int = 1
     @Option(name: .customLong("hotp-look-ahead"), help: "Sign-in window: HOTP counters ahead.") var hotpLookAhead: Int = 10
     @Option(name: .customLong("lockout-threshold"), help: "Consecutive failures that lock a device.") var lockoutThreshold: Int = 10
+    @Option(name: .customLong("lockout-decay"), help: "Seconds without a failure after which a device's failures are forgotten (0: never).")
+    var lockoutDecay: Int = 0
     @Option(name: .customLong("api-key-cache"), help: "Seconds an authenticated API key is cached; a key revoked elsewhere stops working here within this time.")
     var apiKeyCache: Int = 2
     @Option(name: .customLong("event-loops"), help: "Threads serving HTTP connections (default: one per core).")
@@ -50,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
             policy.totpWindow = totpWindow
             policy.hotpLookAhead = hotpLookAhead
             policy.lockoutThreshold = lockoutThreshold
+            guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
+            policy.lockoutDecaySeconds = Int64(lockoutDecay)
             let service = try await store.openService(policy: policy)
             if try await service.apiKeys().isEmpty {
                 if let adminKeyFile, FileManager.default.fileExists(atPath: adminKeyFile) {
