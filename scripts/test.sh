@@ -22,5 +22,7 @@ if ! swift test --skip-build 2>&1 | tee "$log"; then
   tail -15 /var/log/postgresql/postgresql-*-main.log 2>/dev/null || true
   exit 1
 fi
+# Every parser of hostile input under libFuzzer for a short budget (scripts/fuzz.sh; longer by hand).
+scripts/fuzz.sh --seconds "${MFA_FUZZ_SECONDS:-15}"
 # The live API against its OpenAPI document (schemathesis).
 scripts/api-conformance.sh --mfactl "$(swift build --show-bin-path)/mfactl"

@@ -2,10 +2,12 @@
 // SQLite store, verifies are timed round-robin (so host noise hits every case alike) for: a wrong
 // code for an active device (the reference), a replayed code, an unknown user, a user whose only
 // device is locked, and a user whose only device is pending. Prints each case's median and p90 and
-// its ratio to the wrong code's median. Usage: reject-bench [--rounds N] [--json]
+// its ratio to the wrong code's median. `--idempotency-rows N` first fills the Idempotency-Key table
+// with N rows (half of them expired) and adds a case of wrong codes sent with a fresh key each: the
+// claim's cost with a large table. Usage: reject-bench [--rounds N] [--idempotency-rows N] [--json]
 import Foundation
 import MFA
-import MFAStoreSQLite
+@_spi(Testing) import MFAStoreSQLite
 import OTP
 
 let arguments = CommandLine.arguments
@@ -15,6 +17,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 let rounds = option("--rounds", 5_000)
 let json = arguments.contains("--json")
+let idempotencyRows = option("--idempotency-rows", 0)
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reject-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -51,16 +54,30 @@ var wrong = 0
 while try wrongTOTP.verify(try OTPCode(value: UInt32(wrong), digits: 6), at: clock, window: policy.totpWindow + 2) != nil { wrong += 1 }
 let wrongCode = String(format: "%06d", wrong)
 
-let cases: [(name: String, user: String, code: String)] = [
+if idempotencyRows > 0 {
+    try await store.executeRaw("""
+        INSERT INTO idempotency (key, request_hash, response, created_at)
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(idempotencyRows - 1))
+        SELECT 'bench:' || i, randomblob(32), 'rejected', CASE WHEN i % 2 = 0 THEN \(clock - 3_600) ELSE \(clock) END FROM n
+        """)
+}
+var cases: [(name: String, user: String, code: String)] = [
     ("wrong code", "wrong", wrongCode), ("replay", "replay", replayed), ("unknown user", "nobody", wrongCode),
     ("locked device", "locked", wrongCode), ("pending only", "pending", wrongCode),
 ]
+if idempotencyRows > 0 { cases.append(("idempotent", "wrong", wrongCode)) }
+var requestNumber = 0
 var samples = [[Double]](repeating: [], count: cases.count)
-for _ in 0..<200 { for c in cases { _ = try await service.verify(user: c.user, code: c.code, actor: "bench") } }  // warm-up
+@MainActor func verify(_ c: (name: String, user: String, code: String)) async throws -> VerifyResult {
+    guard c.name == "idempotent" else { return try await service.verify(user: c.user, code: c.code, actor: "bench") }
+    requestNumber += 1
+    return try await service.verify(user: c.user, code: c.code, idempotencyKey: "req-\(requestNumber)", actor: "bench")
+}
+for _ in 0..<200 { for c in cases { _ = try await verify(c) } }  // warm-up
 for _ in 0..<rounds {
     for (i, c) in cases.enumerated() {
         let start = ContinuousClock.now
-        let result = try await service.verify(user: c.user, code: c.code, actor: "bench")
+        let result = try await verify(c)
         let elapsed = ContinuousClock.now - start
         precondition(result == .rejected, "\(c.name) was not rejected")
         samples[i].append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
@@ -70,16 +87,20 @@ func percentile(_ values: [Double], _ p: Double) -> Double { let s = values.sort
 let reference = percentile(samples[0], 0.5)
 var rows: [[String: Any]] = []
 for (i, c) in cases.enumerated() {
-    let median = percentile(samples[i], 0.5), p90 = percentile(samples[i], 0.9)
-    rows.append(["case": c.name, "median_us": (median * 10).rounded() / 10, "p90_us": (p90 * 10).rounded() / 10, "ratio": (median / reference * 100).rounded() / 100])
+    let median = percentile(samples[i], 0.5), p90 = percentile(samples[i], 0.9), p99 = percentile(samples[i], 0.99)
+    rows.append([
+        "case": c.name, "median_us": (median * 10).rounded() / 10, "p90_us": (p90 * 10).rounded() / 10, "p99_us": (p99 * 10).rounded() / 10,
+        "ratio": (median / reference * 100).rounded() / 100,
+    ])
 }
 if json {
-    let data = try JSONSerialization.data(withJSONObject: ["rounds": rounds, "cases": rows], options: [.sortedKeys])
+    let data = try JSONSerialization.data(withJSONObject: ["rounds": rounds, "idempotency_rows": idempotencyRows, "cases": rows], options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 } else {
-    print("reject-bench: \(rounds) verifies per case, round-robin, SQLite store, one process")
+    print("reject-bench: \(rounds) verifies per case, round-robin, SQLite store, one process, \(idempotencyRows) idempotency rows")
     for row in rows {
         let name = (row["case"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0)
-        print(String(format: "  %@ median %7.1f µs  p90 %7.1f µs  × %.2f of a wrong code", name, row["median_us"] as! Double, row["p90_us"] as! Double, row["ratio"] as! Double))
+        print(String(format: "  %@ median %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  × %.2f of a wrong code", name, row["median_us"] as! Double, row["p90_us"] as! Double,
+                     row["p99_us"] as! Double, row["ratio"] as! Double))
     }
 }
