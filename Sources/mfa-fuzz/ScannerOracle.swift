@@ -1,6 +1,5 @@
+import HTTPReference
 import MFAServer
-import NIOCore
-import NIOEmbedded
 import NIOHTTP1
 
 /// The request-head scanner against NIO's HTTP/1 decoder on the same bytes: whatever head the
@@ -15,9 +14,8 @@ enum ScannerOracle {
         guard case .head(let head) = scan else { return }
         let complete = head.length + head.contentLength <= input.count
         let bytes = complete ? Array(input[..<(head.length + head.contentLength)]) + next : input
-        guard let parts = decode(bytes), case .head(let h)? = parts.first else {
-            fatalError("the scanner read a head NIO rejects: \(input)")
-        }
+        guard let reading = NIORequestReading(bytes) else { fatalError("the scanner read a head NIO rejects: \(input)") }
+        let h = reading.head
         func agree(_ condition: Bool, _ what: String) {
             if !condition { fatalError("scanner and NIO disagree on \(what): \(String(decoding: input, as: UTF8.self).debugDescription)") }
         }
@@ -30,33 +28,7 @@ enum ScannerOracle {
         agree(head.closes == !h.isKeepAlive, "keep-alive")
         agree(!HTTPUpgrade.requested(by: h), "an upgrade")
         guard complete else { return }
-        var body = 0
-        var ended = false
-        var nextHead: HTTPRequestHead?
-        for part in parts.dropFirst() {
-            switch part {
-            case .body(let chunk) where !ended: body += chunk.readableBytes
-            case .end where !ended: ended = true
-            case .head(let following) where ended && nextHead == nil: nextHead = following
-            default: break
-            }
-        }
-        agree(ended && body == head.contentLength, "where the body ends")
-        if !head.closes { agree(nextHead?.uri == "/next", "where the next request starts") }
-    }
-
-    /// NIO's parts for `bytes`; nil when NIO rejects them before the first request ended.
-    private static func decode(_ bytes: [UInt8]) -> [HTTPServerRequestPart]? {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPRequestDecoder()))
-        defer { _ = try? channel.finish() }
-        var parts: [HTTPServerRequestPart] = []
-        do {
-            try channel.writeInbound(ByteBuffer(bytes: bytes))
-            while let part = try channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
-        } catch {
-            while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
-            guard parts.contains(where: { if case .end = $0 { true } else { false } }) else { return nil }
-        }
-        return parts
+        agree(reading.ended && reading.body == head.contentLength, "where the body ends")
+        if !head.closes { agree(reading.nextHead?.uri == "/next", "where the next request starts") }
     }
 }

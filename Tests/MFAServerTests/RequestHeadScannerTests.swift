@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import HTTPReference
 import NIOHTTP1
 import Testing
 @testable import MFAServer
@@ -20,39 +21,8 @@ struct RequestHeadScannerTests {
     /// framing says the first request ends.
     static let next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n"
 
-    /// NIO's reading of the first request in `bytes`: its head, the body bytes it delimited, and the
-    /// head of the request after it; nil when NIO rejects the first request.
-    struct Reference {
-        var head: HTTPRequestHead
-        var body = 0
-        var ended = false
-        var nextHead: HTTPRequestHead?
-    }
-
-    static func reference(_ bytes: [UInt8]) -> Reference? {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPRequestDecoder()))
-        defer { _ = try? channel.finish() }
-        var parts: [HTTPServerRequestPart] = []
-        do {
-            try channel.writeInbound(ByteBuffer(bytes: bytes))
-            while let part = try channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
-        } catch {
-            while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
-            // Parts before the error stand only if the first request ended before it.
-            guard parts.contains(where: { if case .end = $0 { true } else { false } }) else { return nil }
-        }
-        guard case .head(let head)? = parts.first else { return nil }
-        var reference = Reference(head: head)
-        for part in parts.dropFirst() {
-            switch part {
-            case .body(let chunk) where !reference.ended: reference.body += chunk.readableBytes
-            case .end where !reference.ended: reference.ended = true
-            case .head(let next) where reference.ended && reference.nextHead == nil: reference.nextHead = next
-            default: break
-            }
-        }
-        return reference
-    }
+    /// NIO's reading of the first request in `bytes` (nil when NIO rejects it).
+    static func reference(_ bytes: [UInt8]) -> NIORequestReading? { NIORequestReading(bytes) }
 
     static func scan(_ bytes: [UInt8]) -> HeadScan {
         bytes.withUnsafeBytes { RequestHeadScanner.scan($0) }
