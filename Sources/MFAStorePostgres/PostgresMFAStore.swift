@@ -108,86 +108,6 @@ public final class PostgresMFAStore: MFAStore {
         try outcome.get()
     }
 
-    private func createSchema() async throws(MFAError) {
-        try await guarded {
-            try await self.client.withTransaction(logger: self.logger) { c in
-                _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-migrate'))", logger: self.logger).collect()
-                if let schema = self.schema {
-                    _ = try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: self.logger).collect()
-                }
-                _ = try await c.query("""
-                    CREATE TABLE IF NOT EXISTS devices (
-                        serial TEXT PRIMARY KEY,
-                        kind TEXT NOT NULL,
-                        owner TEXT,
-                        state TEXT NOT NULL,
-                        algorithm TEXT NOT NULL,
-                        digits BIGINT NOT NULL,
-                        period BIGINT NOT NULL,
-                        counter BIGINT NOT NULL,
-                        watermark BIGINT NOT NULL,
-                        drift_steps BIGINT NOT NULL,
-                        drift_history TEXT NOT NULL,
-                        failure_count BIGINT NOT NULL,
-                        lockouts BIGINT NOT NULL,
-                        locked_until BIGINT,
-                        created_at BIGINT NOT NULL,
-                        enabled_at BIGINT,
-                        last_used_at BIGINT,
-                        sealed_secret BYTEA NOT NULL,
-                        revision BIGINT NOT NULL
-                    )
-                    """, logger: self.logger).collect()
-                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger).collect()
-                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
-                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
-                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
-                _ = try await c.query("""
-                    CREATE TABLE IF NOT EXISTS audit (
-                        seq BIGINT PRIMARY KEY,
-                        time BIGINT NOT NULL,
-                        actor TEXT NOT NULL,
-                        action TEXT NOT NULL,
-                        "user" TEXT,
-                        serial TEXT,
-                        result TEXT NOT NULL,
-                        detail TEXT NOT NULL,
-                        prev_hash BYTEA NOT NULL,
-                        hash BYTEA NOT NULL
-                    )
-                    """, logger: self.logger).collect()
-                _ = try await c.query("""
-                    CREATE TABLE IF NOT EXISTS idempotency (
-                        key TEXT PRIMARY KEY,
-                        request_hash BYTEA NOT NULL,
-                        response TEXT,
-                        created_at BIGINT NOT NULL
-                    )
-                    """, logger: self.logger).collect()
-                _ = try await c.query("CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at)", logger: self.logger).collect()
-                _ = try await c.query("""
-                    CREATE TABLE IF NOT EXISTS api_keys (
-                        id TEXT PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        scopes TEXT NOT NULL,
-                        secret_hash BYTEA NOT NULL,
-                        created_at BIGINT NOT NULL,
-                        revoked_at BIGINT
-                    )
-                    """, logger: self.logger).collect()
-                _ = try await c.query("""
-                    CREATE TABLE IF NOT EXISTS audit_checkpoint (
-                        id BIGINT PRIMARY KEY CHECK (id = 1),
-                        seq BIGINT NOT NULL,
-                        hash BYTEA NOT NULL,
-                        mac BYTEA NOT NULL
-                    )
-                    """, logger: self.logger).collect()
-                _ = try await c.query(PostgresQuery(unsafeSQL: Self.batchConflictFunction), logger: self.logger).collect()
-            }
-        }
-    }
-
     public func insert(_ d: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {
         try await transaction { c in
             if let owner = d.owner { try await self.checkLimit(c, owner: owner, excluding: d.serial, maximum: maximumPerOwner) }
@@ -398,79 +318,6 @@ public final class PostgresMFAStore: MFAStore {
         } catch let error as MFAError { throw error } catch { throw MFAError(.storeUnavailable, "PostgreSQL: \(error)") }
     }
 
-    public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
-        try await transaction { c in
-            _ = try await c.query("""
-                INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
-                VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
-                """, logger: self.logger).collect()
-            try await self.append(c, audit)
-        }
-    }
-
-    public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
-        try await guarded { try await self.client.query("SELECT * FROM api_keys WHERE id = \(id)", logger: self.logger).collect().map(Self.apiKey).first }
-    }
-
-    public func apiKeys() async throws(MFAError) -> [APIKeyRecord] {
-        try await guarded { try await self.client.query("SELECT * FROM api_keys ORDER BY created_at, id", logger: self.logger).collect().map(Self.apiKey) }
-    }
-
-    public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
-        try await transaction { c in
-            let changed = try await c.query("UPDATE api_keys SET revoked_at = \(at) WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger: self.logger)
-                .collect().count
-            guard changed == 1 else { return false }
-            try await self.append(c, audit)
-            return true
-        }
-    }
-
-    static func apiKey(_ row: PostgresRow) throws -> APIKeyRecord {
-        let r = row.makeRandomAccess()
-        return APIKeyRecord(
-            id: try r["id"].decode(String.self), name: try r["name"].decode(String.self),
-            scopes: try r["scopes"].decode(String.self).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
-            secretHash: bytes(try r["secret_hash"].decode(ByteBuffer.self)), createdAt: try r["created_at"].decode(Int64.self),
-            revokedAt: try r["revoked_at"].decode(Int64?.self))
-    }
-
-    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {
-        try await transaction { c in
-            let inserted = try await c.query("""
-                INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (\(key), \(ByteBuffer(bytes: requestHash)), NULL, \(now))
-                ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = NULL, created_at = EXCLUDED.created_at
-                WHERE idempotency.created_at < \(now - ttl)
-                   OR (idempotency.response IS NULL AND idempotency.created_at < \(now - lease) AND idempotency.request_hash = EXCLUDED.request_hash)
-                RETURNING 1
-                """, logger: self.logger).collect().count
-            if inserted == 1 { return .claimed }
-            guard let row = try await c.query("SELECT request_hash, response FROM idempotency WHERE key = \(key)", logger: self.logger).collect().first
-            else { return .claimed }
-            let r = row.makeRandomAccess()
-            guard Self.bytes(try r["request_hash"].decode(ByteBuffer.self)) == requestHash else { return .conflict }
-            if let response = try r["response"].decode(String?.self) { return .completed(response) }
-            return .pending
-        }
-    }
-
-    public func purgeIdempotency(before: Int64, limit: Int) async throws(MFAError) -> Int {
-        try await guarded {
-            try await self.client.query("""
-                DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at < \(before) LIMIT \(limit)) RETURNING 1
-                """, logger: self.logger).collect().count
-        }
-    }
-
-    public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        _ = try await guarded { try await self.client.query("UPDATE idempotency SET response = \(response) WHERE key = \(key)", logger: self.logger).collect() }
-    }
-
-    /// Runs raw SQL: for tests that tamper with the audit log on purpose.
-    @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
-        _ = try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).collect() }
-    }
-
     // MARK: Internals
 
     /// Audit entries per insert statement: 10 parameters each, under PostgreSQL's 65 535.
@@ -534,7 +381,7 @@ public final class PostgresMFAStore: MFAStore {
         }
     }
 
-    private func rows(_ query: PostgresQuery) async throws(MFAError) -> [DeviceRecord] {
+    func rows(_ query: PostgresQuery) async throws(MFAError) -> [DeviceRecord] {
         try await guarded { try await self.client.query(query, logger: self.logger).collect().map(Self.record) }
     }
 
@@ -564,11 +411,11 @@ public final class PostgresMFAStore: MFAStore {
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
     static func history(_ values: [Int64]) -> String { values.map(String.init).joined(separator: ",") }
 
-    private func transaction<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws(MFAError) -> T {
+    func transaction<T: Sendable>(_ body: @escaping (PostgresConnection) async throws -> T) async throws(MFAError) -> T {
         try await guarded { try await self.client.withTransaction(logger: self.logger) { c in try await body(c) } }
     }
 
-    private func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
+    func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
         do { return try await body() } catch let error as MFAError { throw error } catch let error as PostgresTransactionError {
             if let inner = error.closureError as? MFAError { throw inner }
             throw MFAError(.storeUnavailable, "PostgreSQL: \(String(reflecting: error.closureError ?? error.commitError ?? error.beginError ?? error))")

@@ -47,98 +47,6 @@ public final class SQLiteMFAStore: MFAStore {
         self.chain = chain
     }
 
-    public func migrate() async throws(MFAError) {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE devices (
-                    serial TEXT PRIMARY KEY NOT NULL,
-                    kind TEXT NOT NULL,
-                    owner TEXT,
-                    state TEXT NOT NULL,
-                    algorithm TEXT NOT NULL,
-                    digits INTEGER NOT NULL,
-                    period INTEGER NOT NULL,
-                    counter INTEGER NOT NULL,
-                    watermark INTEGER NOT NULL,
-                    drift_steps INTEGER NOT NULL,
-                    drift_history TEXT NOT NULL,
-                    failure_count INTEGER NOT NULL,
-                    lockouts INTEGER NOT NULL,
-                    locked_until INTEGER,
-                    created_at INTEGER NOT NULL,
-                    enabled_at INTEGER,
-                    last_used_at INTEGER,
-                    sealed_secret BLOB NOT NULL,
-                    revision INTEGER NOT NULL
-                );
-                CREATE INDEX devices_owner ON devices(owner);
-                CREATE TABLE audit (
-                    seq INTEGER PRIMARY KEY NOT NULL,
-                    time INTEGER NOT NULL,
-                    actor TEXT NOT NULL,
-                    action TEXT NOT NULL,
-                    user TEXT,
-                    serial TEXT,
-                    result TEXT NOT NULL,
-                    detail TEXT NOT NULL,
-                    prev_hash BLOB NOT NULL,
-                    hash BLOB NOT NULL
-                );
-                CREATE TABLE audit_checkpoint (
-                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
-                    seq INTEGER NOT NULL,
-                    hash BLOB NOT NULL,
-                    mac BLOB NOT NULL
-                );
-                """)
-        }
-        migrator.registerMigration("v2-api-keys") { db in
-            try db.execute(sql: """
-                CREATE TABLE api_keys (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    name TEXT NOT NULL,
-                    scopes TEXT NOT NULL,
-                    secret_hash BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    revoked_at INTEGER
-                );
-                """)
-        }
-        migrator.registerMigration("v3-idempotency") { db in
-            try db.execute(sql: """
-                CREATE TABLE idempotency (
-                    key TEXT PRIMARY KEY NOT NULL,
-                    request_hash BLOB NOT NULL,
-                    response TEXT,
-                    created_at INTEGER NOT NULL
-                );
-                """)
-        }
-        migrator.registerMigration("v4-seed-fingerprints") { db in
-            try db.execute(sql: """
-                ALTER TABLE devices ADD COLUMN seed_fingerprint BLOB;
-                CREATE INDEX devices_seed_fingerprint ON devices(seed_fingerprint);
-                """)
-        }
-        migrator.registerMigration("v5-idempotency-expiry") { db in
-            try db.execute(sql: "CREATE INDEX idempotency_created_at ON idempotency(created_at)")
-        }
-        migrator.registerMigration("v6-last-failure") { db in
-            try db.execute(sql: "ALTER TABLE devices ADD COLUMN last_failure_at INTEGER")
-        }
-        // Processes that start together on a new database race to migrate it: one applies a migration,
-        // the other fails on it ("table already exists") and, retried, finds it applied.
-        for attempt in 1...10 {
-            do {
-                try await guarded { try migrator.migrate(self.pool) }
-                return
-            } catch where attempt < 10 {
-                try? await Task.sleep(for: .milliseconds(50 * attempt))
-            }
-        }
-    }
-
     public func insert(_ device: DeviceRecord, maximumPerOwner: Int, audit: AuditDraft) async throws(MFAError) {
         try await write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM devices WHERE serial = ?", arguments: [device.serial]) != nil {
@@ -400,30 +308,6 @@ public final class SQLiteMFAStore: MFAStore {
         return failure.flatMap { $0 }
     }
 
-    public func appendAudit(_ draft: AuditDraft) async throws(MFAError) {
-        try await write(keepsDevices: true) { db in try self.append(db, draft) }
-    }
-
-    public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
-        try await read { db in
-            try db.rows(sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit]).map { row in
-                AuditEntry(
-                    sequence: row["seq"],
-                    draft: AuditDraft(time: row["time"], actor: row["actor"], action: row["action"], user: row["user"], serial: row["serial"],
-                                      result: row["result"], detail: row["detail"]),
-                    previousHash: [UInt8](row["prev_hash"] as Data), hash: [UInt8](row["hash"] as Data))
-            }
-        }
-    }
-
-    public func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint? {
-        try await read { db in
-            try db.row(sql: "SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1").map { row in
-                AuditCheckpoint(sequence: row["seq"], hash: [UInt8](row["hash"] as Data), mac: [UInt8](row["mac"] as Data))
-            }
-        }
-    }
-
     public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
         async throws(MFAError) -> Int
     {
@@ -452,63 +336,6 @@ public final class SQLiteMFAStore: MFAStore {
         }
     }
 
-    public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
-        try await write(keepsDevices: true) { db in
-            try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
-                           arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
-            try self.append(db, audit)
-        }
-    }
-
-    public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
-        try await read { db in try db.row(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) }
-    }
-
-    public func apiKeys() async throws(MFAError) -> [APIKeyRecord] {
-        try await read { db in try db.rows(sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKey) }
-    }
-
-    public func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool {
-        try await write(keepsDevices: true) { db in
-            try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at, id])
-            guard db.changesCount == 1 else { return false }
-            try self.append(db, audit)
-            return true
-        }
-    }
-
-    static func apiKey(_ row: Row) -> APIKeyRecord {
-        APIKeyRecord(id: row["id"], name: row["name"], scopes: (row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
-                     secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"])
-    }
-
-    public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {
-        try await write(keepsDevices: true) { db in
-            try db.run(sql: """
-                INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?1, ?2, NULL, ?3)
-                ON CONFLICT(key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL, created_at = excluded.created_at
-                WHERE idempotency.created_at < ?4
-                   OR (idempotency.response IS NULL AND idempotency.created_at < ?5 AND idempotency.request_hash = excluded.request_hash)
-                """, arguments: [key, Data(requestHash), now, now - ttl, now - lease])
-            if db.changesCount == 1 { return .claimed }
-            guard let row = try db.row(sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
-            guard [UInt8](row["request_hash"] as Data) == requestHash else { return .conflict }
-            if let response = row["response"] as String? { return .completed(response) }
-            return .pending
-        }
-    }
-
-    public func purgeIdempotency(before: Int64, limit: Int) async throws(MFAError) -> Int {
-        try await write(keepsDevices: true) { db in
-            try db.run(sql: "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_at < ? LIMIT ?)", arguments: [before, limit])
-            return db.changesCount
-        }
-    }
-
-    public func completeIdempotency(key: String, response: String) async throws(MFAError) {
-        try await write(keepsDevices: true) { db in try db.run(sql: "UPDATE idempotency SET response = ? WHERE key = ?", arguments: [response, key]) }
-    }
-
     /// The writer cache's view of `owner`'s devices (nil when not remembered), for coherence tests.
     @_spi(Testing) public func cachedDevices(owner: String) -> [DeviceRecord]? { cache.devices(owner: owner) }
 
@@ -522,72 +349,6 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     // MARK: Internals
-
-    /// Appends to the hash chain and moves the signed checkpoint, inside the caller's transaction.
-    func append(_ db: Database, _ draft: AuditDraft, chain: AuditChain? = nil) throws {
-        try append(db, [draft], chain: chain)
-    }
-
-    /// Appends several entries in order, inside the caller's transaction. The head comes from the
-    /// writer's cache (one lookup after a foreign commit or a failure); the signed checkpoint is moved
-    /// once, to the last entry, before the transaction commits (``writeCheckpoint(_:chain:_:)``).
-    func append(_ db: Database, _ drafts: [AuditDraft], chain: AuditChain? = nil) throws {
-        guard !drafts.isEmpty else { return }
-        let chain = chain ?? self.chain
-        var head: (sequence: Int64, hash: [UInt8])?
-        switch cache.head {
-        case .entry(let sequence, let hash): head = (sequence, hash)
-        case .unknown: head = try Self.auditHead(db)
-        }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO audit (seq, time, actor, action, user, serial, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for draft in drafts {
-            let entry = chain.entry(after: head, draft)
-            let d = entry.draft
-            _ = try RowBinder.run(insert, in: db) { row in
-                row.add(entry.sequence)
-                row.add(d.time)
-                row.add(d.actor)
-                row.add(d.action)
-                row.add(d.user)
-                row.add(d.serial)
-                row.add(d.result)
-                row.add(d.detail)
-                row.add(entry.previousHash)
-                row.add(entry.hash)
-            }
-            head = (entry.sequence, entry.hash)
-        }
-        if let head { cache.appended(sequence: head.sequence, hash: head.hash, chain: chain) }
-    }
-
-    /// The chain's last entry as stored.
-    static func auditHead(_ db: Database) throws -> (sequence: Int64, hash: [UInt8])? {
-        try RowBinder.first(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"), in: db, { _ in }) { row in
-            (row.int64(0), row.bytes(1))
-        }
-    }
-
-    /// Moves the signed checkpoint to the entry `due` names (nothing when nothing is due).
-    static func writeCheckpoint(_ due: WriterCache.CheckpointDue?, chain: AuditChain, _ db: Database) throws {
-        let checkpoint: AuditCheckpoint
-        switch due {
-        case nil: return
-        case .entry(let sequence, let hash, let signer): checkpoint = signer.checkpoint(sequence: sequence, hash: hash)
-        case .head:
-            guard let head = try auditHead(db) else { return }
-            checkpoint = chain.checkpoint(sequence: head.sequence, hash: head.hash)
-        }
-        _ = try RowBinder.run(db.cachedStatement(sql: """
-            INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac
-            """), in: db) { row in
-            row.add(checkpoint.sequence)
-            row.add(checkpoint.hash)
-            row.add(checkpoint.mac)
-        }
-    }
 
     static func arguments(_ d: DeviceRecord) -> StatementArguments { StatementArguments(values(d)) }
 
@@ -620,7 +381,7 @@ public final class SQLiteMFAStore: MFAStore {
     }
 
     /// A group-commit job. Unless it `keepsDevices`, the writer's cache forgets every device after it.
-    private func write<T: Sendable>(keepsDevices: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
+    func write<T: Sendable>(keepsDevices: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
         try await guarded {
             try await self.commits.write { db in
                 let value = try body(db)
@@ -630,11 +391,11 @@ public final class SQLiteMFAStore: MFAStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(MFAError) -> T {
         try await guarded { try await self.pool.read(body) }
     }
 
-    private func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
+    func guarded<T>(_ body: () async throws -> T) async throws(MFAError) -> T {
         do { return try await body() } catch let error as MFAError { throw error } catch {
             throw MFAError(.storeUnavailable, "SQLite: \(error)")
         }

@@ -1,0 +1,88 @@
+import Foundation
+import MFA
+import NIOCore
+import PostgresNIO
+
+// MARK: Schema
+
+extension PostgresMFAStore {
+    func createSchema() async throws(MFAError) {
+        try await guarded {
+            try await self.client.withTransaction(logger: self.logger) { c in
+                _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mfa-migrate'))", logger: self.logger).collect()
+                if let schema = self.schema {
+                    _ = try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: self.logger).collect()
+                }
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS devices (
+                        serial TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        owner TEXT,
+                        state TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        digits BIGINT NOT NULL,
+                        period BIGINT NOT NULL,
+                        counter BIGINT NOT NULL,
+                        watermark BIGINT NOT NULL,
+                        drift_steps BIGINT NOT NULL,
+                        drift_history TEXT NOT NULL,
+                        failure_count BIGINT NOT NULL,
+                        lockouts BIGINT NOT NULL,
+                        locked_until BIGINT,
+                        created_at BIGINT NOT NULL,
+                        enabled_at BIGINT,
+                        last_used_at BIGINT,
+                        sealed_secret BYTEA NOT NULL,
+                        revision BIGINT NOT NULL
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_owner ON devices(owner)", logger: self.logger).collect()
+                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
+                _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS audit (
+                        seq BIGINT PRIMARY KEY,
+                        time BIGINT NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        "user" TEXT,
+                        serial TEXT,
+                        result TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        prev_hash BYTEA NOT NULL,
+                        hash BYTEA NOT NULL
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS idempotency (
+                        key TEXT PRIMARY KEY,
+                        request_hash BYTEA NOT NULL,
+                        response TEXT,
+                        created_at BIGINT NOT NULL
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query("CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at)", logger: self.logger).collect()
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS api_keys (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        secret_hash BYTEA NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        revoked_at BIGINT
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS audit_checkpoint (
+                        id BIGINT PRIMARY KEY CHECK (id = 1),
+                        seq BIGINT NOT NULL,
+                        hash BYTEA NOT NULL,
+                        mac BYTEA NOT NULL
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query(PostgresQuery(unsafeSQL: Self.batchConflictFunction), logger: self.logger).collect()
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import MFA
+
+// MARK: Schema and migrations
+
+extension SQLiteMFAStore {
+    public func migrate() async throws(MFAError) {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE devices (
+                    serial TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    owner TEXT,
+                    state TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    digits INTEGER NOT NULL,
+                    period INTEGER NOT NULL,
+                    counter INTEGER NOT NULL,
+                    watermark INTEGER NOT NULL,
+                    drift_steps INTEGER NOT NULL,
+                    drift_history TEXT NOT NULL,
+                    failure_count INTEGER NOT NULL,
+                    lockouts INTEGER NOT NULL,
+                    locked_until INTEGER,
+                    created_at INTEGER NOT NULL,
+                    enabled_at INTEGER,
+                    last_used_at INTEGER,
+                    sealed_secret BLOB NOT NULL,
+                    revision INTEGER NOT NULL
+                );
+                CREATE INDEX devices_owner ON devices(owner);
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY NOT NULL,
+                    time INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    user TEXT,
+                    serial TEXT,
+                    result TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash BLOB NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+                    seq INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    mac BLOB NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v2-api-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    secret_hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
+        migrator.registerMigration("v3-idempotency") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    request_hash BLOB NOT NULL,
+                    response TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v4-seed-fingerprints") { db in
+            try db.execute(sql: """
+                ALTER TABLE devices ADD COLUMN seed_fingerprint BLOB;
+                CREATE INDEX devices_seed_fingerprint ON devices(seed_fingerprint);
+                """)
+        }
+        migrator.registerMigration("v5-idempotency-expiry") { db in
+            try db.execute(sql: "CREATE INDEX idempotency_created_at ON idempotency(created_at)")
+        }
+        migrator.registerMigration("v6-last-failure") { db in
+            try db.execute(sql: "ALTER TABLE devices ADD COLUMN last_failure_at INTEGER")
+        }
+        // Processes that start together on a new database race to migrate it: one applies a migration,
+        // the other fails on it ("table already exists") and, retried, finds it applied.
+        for attempt in 1...10 {
+            do {
+                try await guarded { try migrator.migrate(self.pool) }
+                return
+            } catch where attempt < 10 {
+                try? await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
+    }
+}
