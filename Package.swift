@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Already in the graph through Hummingbird and postgres-nio; named for the store's TLS settings.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -113,7 +115,7 @@ let package = Package(
             name: "MFAStorePostgres",
             dependencies: [
                 "MFA", "EventLoopExecutor", .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The HTTP API (Hummingbird 2): a library, so tests build the application in-process.

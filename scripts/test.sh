@@ -11,6 +11,9 @@ case "$MFA_TEST_POSTGRES_URL" in
   postgres://*[!$'\n']) ;;
   *) echo "test.sh: start-postgres.sh printed no single PostgreSQL URL: '$MFA_TEST_POSTGRES_URL'" >&2; exit 1 ;;
 esac
+# PostgreSQL over TLS (ssl = on, a fresh self-signed certificate, a role let in over TLS only).
+MFA_TEST_POSTGRES_TLS_URL="$(scripts/start-postgres-tls.sh)"
+export MFA_TEST_POSTGRES_TLS_URL
 swift build --build-tests
 scripts/ct-check.sh
 # CI shows only the end of the output: on failure, repeat each recorded issue there.

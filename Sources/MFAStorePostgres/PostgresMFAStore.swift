@@ -30,6 +30,8 @@ public final class PostgresMFAStore: MFAStore {
 
     let schema: String?
     let endpoint: String
+    /// The URL as read, for the first contact's own connection (``migrate()``).
+    let url: PostgresURL
     /// How long ``migrate()`` (the first contact at start-up) waits for the server: 8 s unless the
     /// initializer says otherwise.
     public let startupTimeoutSeconds: Int
@@ -47,19 +49,13 @@ public final class PostgresMFAStore: MFAStore {
         stallTimeoutSeconds: Int = 10
     ) throws(MFAError) {
         self.startupTimeoutSeconds = max(1, startupTimeoutSeconds)
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-            let host = components.host, !host.isEmpty
-        else {
-            throw MFAError(.invalidInput, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
-        }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let schema = schema ?? components.queryItems?.first(where: { $0.name == "schema" })?.value
-        var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
+        let parsed = try PostgresURL(url)
+        let schema = schema ?? parsed.schema
+        var configuration = try parsed.clientConfiguration()
+        self.url = parsed
         configuration.options.maximumConnections = max(1, maximumConnections)
         configuration.options.connectTimeout = .seconds(5)
-        endpoint = "\(host):\(components.port ?? 5432)"
+        endpoint = parsed.endpoint
         if let schema {
             guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
                 throw MFAError(.invalidInput, "a schema name may hold only letters, digits and _")
@@ -91,7 +87,11 @@ public final class PostgresMFAStore: MFAStore {
         let endpoint = self.endpoint
         let outcome: Result<Void, MFAError> = await withTaskGroup(of: Result<Void, MFAError>?.self) { group in
             group.addTask {
-                do throws(MFAError) { try await self.createSchema(); return .success(()) } catch { return .failure(error) }
+                do throws(MFAError) {
+                    try await self.firstContact(until: .now + .seconds(seconds))
+                    try await self.createSchema()
+                    return .success(())
+                } catch { return .failure(error) }
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(seconds))
