@@ -8,6 +8,10 @@ set -euo pipefail
 main() {
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if ! command -v openssl >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssl >/dev/null
+fi
 cluster=$(pg_lsclusters --no-header | head -1)
 version=$(echo "$cluster" | awk '{print $1}')
 name=$(echo "$cluster" | awk '{print $2}')
