@@ -73,6 +73,15 @@ extension MFAService {
         return (record, token)
     }
 
+    /// The first admin key of a new store, or nil when the store already has a key (another process
+    /// starting at the same time may have made it): the token is returned once.
+    public func createFirstAdminKey(actor: String) async throws(MFAError) -> (record: APIKeyRecord, token: String)? {
+        let now = clock()
+        let (record, token) = APIKeyTokens.generate(name: "bootstrap admin", scopes: [.admin], now: now)
+        let audit = AuditDraft(time: now, actor: actor, action: "apikey.create", result: "ok", detail: "\(record.id) bootstrap admin admin")
+        return try await store.insertFirstAPIKey(record, audit: audit) ? (record, token) : nil
+    }
+
     /// The key a bearer token belongs to, if valid and not revoked.
     public func authenticate(token: String) async throws(MFAError) -> APIKeyRecord? {
         guard let (id, secret) = APIKeyTokens.parse(token), let record = try await store.apiKey(id: id) else { return nil }

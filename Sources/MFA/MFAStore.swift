@@ -88,7 +88,9 @@ public protocol MFAStore: Sendable {
 
     /// Counts one failed verification on each usable device of `serials`, atomically; a device whose
     /// count reaches `policy.lockoutThreshold` becomes locked for `policy.lockDuration(lockouts:)`.
-    /// Returns the serials locked by this call.
+    /// Returns the serials locked by this call. The empty serial (``Decoy/serial``, which no device
+    /// can have) is the decoy's: the store writes a row of its own for it, the same kind of write a
+    /// device's failure makes, and never reports it locked.
     func recordFailure(serials: [String], policy: Policy, now: Int64, audit: AuditDraft) async throws(MFAError) -> [String]
 
     /// A sign-in in one step: `decide` judges `owner`'s current devices (ordered by serial) and its
@@ -114,6 +116,9 @@ public protocol MFAStore: Sendable {
 
     /// Stores a new API key (hash only).
     func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError)
+    /// Inserts `key` only if the store holds no API key at all, atomically across processes (two
+    /// servers starting together on a new store make one first admin key); false when one exists.
+    func insertFirstAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) -> Bool
     func apiKey(id: String) async throws(MFAError) -> APIKeyRecord?
     func apiKeys() async throws(MFAError) -> [APIKeyRecord]
     /// Marks a key revoked; false when there is no such unrevoked key.

@@ -16,6 +16,21 @@ extension PostgresMFAStore {
         }
     }
 
+    public func insertFirstAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) -> Bool {
+        try await transaction { c in
+            // Serializes first starts: a second one waits here until the first commits, then sees its key.
+            _ = try await c.query("LOCK TABLE api_keys IN EXCLUSIVE MODE", logger: self.logger).collect()
+            let existing = try await c.query("SELECT 1 FROM api_keys LIMIT 1", logger: self.logger).collect().count
+            guard existing == 0 else { return false }
+            _ = try await c.query("""
+                INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
+                VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
+                """, logger: self.logger).collect()
+            try await self.append(c, audit)
+            return true
+        }
+    }
+
     public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
         try await guarded { try await self.client.query("SELECT * FROM api_keys WHERE id = \(id)", logger: self.logger).collect().map(Self.apiKey).first }
     }
@@ -77,5 +92,12 @@ extension PostgresMFAStore {
     /// Runs raw SQL: for tests that tamper with the audit log on purpose.
     @_spi(Testing) public func executeRaw(_ sql: String) async throws(MFAError) {
         _ = try await guarded { try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).collect() }
+    }
+
+    /// The first column of the first row of `sql`, as an integer (tests read rows no API shows).
+    @_spi(Testing) public func integerRaw(_ sql: String) async throws(MFAError) -> Int64? {
+        try await guarded {
+            try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).collect().first.map { try $0.decode(Int64?.self) } ?? nil
+        }
     }
 }

@@ -13,6 +13,18 @@ extension SQLiteMFAStore {
         }
     }
 
+    public func insertFirstAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) -> Bool {
+        // The writer's transaction is IMMEDIATE: it holds the database's write lock from its start, so
+        // the count and the insert are one step for every process sharing the file.
+        try await write(keepsDevices: true) { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys") == 0 else { return false }
+            try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+                           arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
+            try self.append(db, audit)
+            return true
+        }
+    }
+
     public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {
         try await read { db in try db.row(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) }
     }

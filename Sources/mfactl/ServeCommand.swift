@@ -55,23 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
             policy.lockoutDecaySeconds = Int64(lockoutDecay)
             let service = try await store.openService(policy: policy)
-            if try await service.apiKeys().isEmpty {
-                if let adminKeyFile, FileManager.default.fileExists(atPath: adminKeyFile) {
-                    throw CLIError("--admin-key-file \(adminKeyFile) exists; remove it or name a new file")
-                }
-                let (record, token) = try await service.createAPIKey(name: "bootstrap admin", scopes: [.admin], actor: "serve")
-                if let adminKeyFile {
-                    guard try PrivateFile.create(adminKeyFile, contents: Array((token + "\n").utf8)) else {
-                        try await service.revokeAPIKey(id: record.id, actor: "serve")
-                        throw CLIError("--admin-key-file \(adminKeyFile) appeared meanwhile; the key made for it was revoked")
-                    }
-                    say("first start: created admin API key \(record.id), written to \(adminKeyFile) (mode 0600)")
-                } else {
-                    say("first start: created admin API key \(record.id) — shown once, store it now:")
-                    say("  \(token)")
-                }
-                say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier|metrics")
-            }
+            try await bootstrap(service)
             say("store: \(store.redactedDB)")
             guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
             let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
@@ -84,6 +68,30 @@ struct ServeCommand: AsyncParsableCommand {
             defer { sweeper.cancel() }
             try await app.runService()
         }
+    }
+
+    /// On a new store, the first admin API key: printed once, or written to `--admin-key-file`.
+    /// Atomic: of several servers starting together on a new store, one makes the key.
+    private func bootstrap(_ service: MFAService) async throws {
+        guard try await service.apiKeys().isEmpty else { return }
+        if let adminKeyFile, FileManager.default.fileExists(atPath: adminKeyFile) {
+            throw CLIError("--admin-key-file \(adminKeyFile) exists; remove it or name a new file")
+        }
+        guard let (record, token) = try await service.createFirstAdminKey(actor: "serve") else {
+            say("first start: another process created the admin API key meanwhile")
+            return
+        }
+        if let adminKeyFile {
+            guard try PrivateFile.create(adminKeyFile, contents: Array((token + "\n").utf8)) else {
+                try await service.revokeAPIKey(id: record.id, actor: "serve")
+                throw CLIError("--admin-key-file \(adminKeyFile) appeared meanwhile; the key made for it was revoked")
+            }
+            say("first start: created admin API key \(record.id), written to \(adminKeyFile) (mode 0600)")
+        } else {
+            say("first start: created admin API key \(record.id) — shown once, store it now:")
+            say("  \(token)")
+        }
+        say("more keys: mfactl api-key create --name NAME --scope admin|technician|verifier|metrics")
     }
 }
 

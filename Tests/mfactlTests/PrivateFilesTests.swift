@@ -50,6 +50,22 @@ struct PrivateFilesTests {
         #expect(audit.status == 0, "\(audit.stdout) \(audit.stderr)")
     }
 
+    @Test("two servers started together on a new store: one prints the first admin key, the other says so")
+    func twoFirstStarts() async throws {
+        let directory = try Self.fresh()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["serve", "--listen", "127.0.0.1:0", "--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path,
+                         "--key-file", directory.appendingPathComponent("vault.key").path]
+        let servers = try (0..<2).map { _ in try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path]) }
+        for server in servers { #expect(await server.waitForOutput("listening on http", timeout: 30), "\(server.stderr)") }
+        let printed = servers.filter { $0.stdout.contains(" mfa_") }
+        #expect(printed.count == 1, "\(servers.map(\.stdout))")
+        #expect(servers.filter { $0.stdout.contains("created admin API key") }.count == 1, "\(servers.map(\.stdout))")
+        let listed = try await TestTools.run(TestTools.product("mfactl"), ["api-key", "list", "--json", "--db", arguments[4], "--key-file", arguments[6]])
+        #expect(listed.stdout.components(separatedBy: "bootstrap admin").count == 2, "\(listed.stdout)")
+        for server in servers { _ = await server.stop() }
+    }
+
     @Test("serve --admin-key-file: the first admin key in a new 0600 file, not on stdout; an existing file is refused")
     func adminKeyFile() async throws {
         let directory = try Self.fresh()
