@@ -3,10 +3,11 @@ import OTP
 /// A device that exists only in memory, so a sign-in for a user without a usable device (unknown,
 /// locked, pending only) does the HMAC work of one device's window and the failure write of a wrong
 /// code: the time it takes says nothing about which kind of rejection it is.
-struct Decoy: Sendable {
+public struct Decoy: Sendable {
     /// No device has it (``Validation/serial(_:)`` refuses an empty serial): a failure counted on it
-    /// changes no row.
-    static let serial = ""
+    /// updates the store's one decoy row instead of a device's (see
+    /// ``MFAStore/recordFailure(serials:policy:now:audit:)``).
+    public static let serial = ""
 
     let device: DeviceRecord
     let key: OTPKey

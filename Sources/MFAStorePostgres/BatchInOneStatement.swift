@@ -4,7 +4,7 @@ import PostgresNIO
 
 extension PostgresMFAStore {
     /// A whole group-commit batch of one segment in one statement, so in PostgreSQL's implicit
-    /// transaction: the accepts' compare-and-set, the failures, and the audit entries with the signed
+    /// transaction: the accepts' compare-and-set, the failures (and the decoy's), and the audit entries with the signed
     /// checkpoint after the head this process committed last — one round trip instead of `BEGIN`,
     /// two updates, the append and `COMMIT`.
     ///
@@ -17,11 +17,13 @@ extension PostgresMFAStore {
         static let name = "mfa_batch_one_statement"
         static let sql = """
             WITH accepted AS (\(AcceptBatch.sql)),
-            failed AS (\(shifted(FailureBatch.sql, by: 6))),
+            failed AS (\(shifted(FailureBatch.devicesSQL, by: 6))),
+            decoyed AS (\(shifted(FailureBatch.decoySQL, by: 6))),
             moved AS (
                 UPDATE audit_checkpoint SET seq = $26, hash = $27, mac = $28
                 WHERE id = 1 AND seq = $29 AND hash = $30
                     AND (SELECT count(*) FROM accepted) = $31 AND (SELECT count(*) FROM failed) >= 0
+                    AND (SELECT count(*) FROM decoyed) >= 0
                 RETURNING 1
             ), appended AS (
                 INSERT INTO audit (seq, time, actor, action, "user", serial, result, detail, prev_hash, hash)

@@ -40,6 +40,16 @@ extension PostgresMFAStore {
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
+                // The row a rejection without a usable device counts its failure on (`FailureBatch.decoySQL`).
+                _ = try await c.query("""
+                    CREATE TABLE IF NOT EXISTS decoy (
+                        id BIGINT PRIMARY KEY CHECK (id = 0),
+                        failure_count BIGINT NOT NULL,
+                        last_failure_at BIGINT,
+                        revision BIGINT NOT NULL
+                    )
+                    """, logger: self.logger).collect()
+                _ = try await c.query("INSERT INTO decoy (id, failure_count, last_failure_at, revision) VALUES (0, 0, NULL, 0) ON CONFLICT (id) DO NOTHING", logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit (
                         seq BIGINT PRIMARY KEY,

@@ -71,7 +71,21 @@ extension PostgresMFAStore {
         private static let base = "(CASE WHEN $7::BIGINT > 0 AND d.last_failure_at IS NOT NULL AND f.now - d.last_failure_at >= $7::BIGINT THEN 0 ELSE d.failure_count END)"
         /// The failures a device takes: all of them, or as many as bring it to the threshold.
         private static let taken = "LEAST(f.n, GREATEST(1, $1 - \(base)))"
-        static let sql = """
+        /// The devices' and the decoy's updates. The decoy's (a data-modifying `WITH` nobody reads) runs
+        /// after the devices' update: rows are locked devices first, then the decoy, then the audit
+        /// checkpoint, as in ``BatchInOneStatement``.
+        static let sql = "WITH decoyed AS (\(decoySQL)) \(devicesSQL)"
+        /// Failures on ``Decoy/serial`` (a sign-in without a usable device) update the one decoy row:
+        /// the same kind of row write as a wrong code's, which an update matching no device would not
+        /// make (and so take less time).
+        static let decoySQL = """
+            UPDATE decoy SET failure_count = decoy.failure_count + x.n, last_failure_at = x.now, revision = decoy.revision + 1
+            FROM (SELECT sum(f.n)::BIGINT AS n, max(f.now) AS now FROM unnest($4::TEXT[], $5::BIGINT[], $6::BIGINT[]) AS f(serial, now, n)
+                WHERE f.serial = '') AS x
+            WHERE decoy.id = 0 AND x.n IS NOT NULL
+            RETURNING 1
+            """
+        static let devicesSQL = """
             UPDATE devices d SET
                 failure_count = \(base) + \(taken),
                 state = CASE WHEN \(base) + \(taken) >= $1 THEN 'locked' ELSE d.state END,

@@ -85,6 +85,18 @@ extension SQLiteMFAStore {
         migrator.registerMigration("v6-last-failure") { db in
             try db.execute(sql: "ALTER TABLE devices ADD COLUMN last_failure_at INTEGER")
         }
+        migrator.registerMigration("v7-decoy") { db in
+            // The row a rejection without a usable device counts its failure on (see `decoyFailure`).
+            try db.execute(sql: """
+                CREATE TABLE decoy (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 0),
+                    failure_count INTEGER NOT NULL,
+                    last_failure_at INTEGER,
+                    revision INTEGER NOT NULL
+                );
+                INSERT INTO decoy (id, failure_count, last_failure_at, revision) VALUES (0, 0, NULL, 0);
+                """)
+        }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
         for attempt in 1...10 {

@@ -279,6 +279,10 @@ public final class SQLiteMFAStore: MFAStore {
     /// failures from any number of processes are each counted once and the device locks exactly at
     /// the threshold. Nil when the device is not usable (or gone).
     static func fail(_ serial: String, policy: Policy, now: Int64, _ db: Database) throws -> Failure? {
+        if serial.utf8.isEmpty {
+            try decoyFailure(now: now, db)
+            return nil
+        }
         // The count so far, forgotten after a quiet period of ?6 seconds (0: never).
         let base = "(CASE WHEN ?6 > 0 AND last_failure_at IS NOT NULL AND ?2 - last_failure_at >= ?6 THEN 0 ELSE failure_count END)"
         let statement = try db.cachedStatement(sql: """
@@ -306,6 +310,14 @@ public final class SQLiteMFAStore: MFAStore {
             }
         }
         return failure.flatMap { $0 }
+    }
+
+    /// A failure counted on ``Decoy/serial``: one real row written, as a wrong code writes its
+    /// device's row, so a rejection without a usable device makes the same kind of page write (and
+    /// takes as long) as a wrong code. Nothing reads the row.
+    static func decoyFailure(now: Int64, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE decoy SET failure_count = failure_count + 1, last_failure_at = ?, revision = revision + 1 WHERE id = 0")
+        _ = try RowBinder.run(statement, in: db) { row in row.add(now) }
     }
 
     public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
@@ -346,6 +358,11 @@ public final class SQLiteMFAStore: MFAStore {
             try db.execute(sql: sql)
             self.cache.forgetEverything()
         }
+    }
+
+    /// The first column of the first row of `sql`, as an integer (tests read rows no API shows).
+    @_spi(Testing) public func integerRaw(_ sql: String) async throws(MFAError) -> Int64? {
+        try await read { db in try Int64.fetchOne(db, sql: sql) }
     }
 
     // MARK: Internals

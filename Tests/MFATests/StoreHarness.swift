@@ -30,6 +30,8 @@ struct Harness: Sendable {
     /// Re-opens the same database with an independent store instance (as another process would).
     let reopen: @Sendable () async throws -> any MFAStore
     let raw: @Sendable (String) async throws -> Void
+    /// The first column of the first row of a query, as an integer.
+    let integer: @Sendable (String) async throws -> Int64?
 
     static let postgresURLVariable = "MFA_TEST_POSTGRES_URL"
     /// The store's start-up and stall bounds (8 s and 10 s for an operator) count time spent waiting
@@ -54,7 +56,7 @@ struct Harness: Sendable {
                     try await other.migrate()
                     return other
                 },
-                raw: { try await store.executeRaw($0) })
+                raw: { try await store.executeRaw($0) }, integer: { try await store.integerRaw($0) })
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment[postgresURLVariable] else {
                 Issue.record("\(postgresURLVariable) is not set: start PostgreSQL with scripts/start-postgres.sh (scripts/test.sh and CI do)")
@@ -73,7 +75,7 @@ struct Harness: Sendable {
                 kind: kind, store: store, service: MFAService(store: store, vault: vault, policy: policy, clock: { clock.now }), vault: vault,
                 clock: clock,
                 reopen: { try await open() },
-                raw: { try await store.executeRaw($0) })
+                raw: { try await store.executeRaw($0) }, integer: { try await store.integerRaw($0) })
         }
     }
 
