@@ -40,16 +40,23 @@ extension PostgresMFAStore {
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
-                // The row a rejection without a usable device counts its failure on (`FailureBatch.decoySQL`).
+                // The row a rejection without a usable device counts its failure on, with a device's
+                // failure columns (`FailureBatch.decoySQL`).
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS decoy (
-                        id BIGINT PRIMARY KEY CHECK (id = 0),
+                        serial TEXT PRIMARY KEY CHECK (serial = ''),
+                        state TEXT NOT NULL,
                         failure_count BIGINT NOT NULL,
+                        lockouts BIGINT NOT NULL,
+                        locked_until BIGINT,
                         last_failure_at BIGINT,
                         revision BIGINT NOT NULL
                     )
                     """, logger: self.logger).collect()
-                _ = try await c.query("INSERT INTO decoy (id, failure_count, last_failure_at, revision) VALUES (0, 0, NULL, 0) ON CONFLICT (id) DO NOTHING", logger: self.logger).collect()
+                _ = try await c.query("""
+                    INSERT INTO decoy (serial, state, failure_count, lockouts, locked_until, last_failure_at, revision)
+                    VALUES ('', 'active', 0, 0, NULL, NULL, 0) ON CONFLICT (serial) DO NOTHING
+                    """, logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit (
                         seq BIGINT PRIMARY KEY,

@@ -1,3 +1,4 @@
+import Foundation
 import MFA
 import NIOCore
 import PostgresNIO
@@ -75,16 +76,13 @@ extension PostgresMFAStore {
         /// after the devices' update: rows are locked devices first, then the decoy, then the audit
         /// checkpoint, as in ``BatchInOneStatement``.
         static let sql = "WITH decoyed AS (\(decoySQL)) \(devicesSQL)"
-        /// Failures on ``Decoy/serial`` (a sign-in without a usable device) update the one decoy row:
+        /// Failures on ``Decoy/serial`` (a sign-in without a usable device) update the one decoy row
+        /// with the devices' statement itself, under a threshold never reached (the decoy never locks):
         /// the same kind of row write as a wrong code's, which an update matching no device would not
         /// make (and so take less time).
-        static let decoySQL = """
-            UPDATE decoy SET failure_count = decoy.failure_count + x.n, last_failure_at = x.now, revision = decoy.revision + 1
-            FROM (SELECT sum(f.n)::BIGINT AS n, max(f.now) AS now FROM unnest($4::TEXT[], $5::BIGINT[], $6::BIGINT[]) AS f(serial, now, n)
-                WHERE f.serial = '') AS x
-            WHERE decoy.id = 0 AND x.n IS NOT NULL
-            RETURNING 1
-            """
+        static let decoySQL = devicesSQL
+            .replacingOccurrences(of: "UPDATE devices d SET", with: "UPDATE decoy d SET")
+            .replacingOccurrences(of: #"\$1(?![0-9])"#, with: "9223372036854775807", options: .regularExpression)
         static let devicesSQL = """
             UPDATE devices d SET
                 failure_count = \(base) + \(taken),

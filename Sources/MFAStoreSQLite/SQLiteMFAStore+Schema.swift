@@ -86,15 +86,19 @@ extension SQLiteMFAStore {
             try db.execute(sql: "ALTER TABLE devices ADD COLUMN last_failure_at INTEGER")
         }
         migrator.registerMigration("v7-decoy") { db in
-            // The row a rejection without a usable device counts its failure on (see `decoyFailure`).
+            // The row a rejection without a usable device counts its failure on, with a device's
+            // failure columns (see `fail(_:policy:now:_:)`).
             try db.execute(sql: """
                 CREATE TABLE decoy (
-                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 0),
+                    serial TEXT PRIMARY KEY NOT NULL CHECK (serial = ''),
+                    state TEXT NOT NULL,
                     failure_count INTEGER NOT NULL,
+                    lockouts INTEGER NOT NULL,
+                    locked_until INTEGER,
                     last_failure_at INTEGER,
                     revision INTEGER NOT NULL
                 );
-                INSERT INTO decoy (id, failure_count, last_failure_at, revision) VALUES (0, 0, NULL, 0);
+                INSERT INTO decoy (serial, state, failure_count, lockouts, locked_until, last_failure_at, revision) VALUES ('', 'active', 0, 0, NULL, NULL, 0);
                 """)
         }
         // Processes that start together on a new database race to migrate it: one applies a migration,

@@ -4,7 +4,8 @@
 // device is locked, and a user whose only device is pending. Prints each case's median and p90 and
 // its ratio to the wrong code's median. `--idempotency-rows N` first fills the Idempotency-Key table
 // with N rows (half of them expired) and adds a case of wrong codes sent with a fresh key each: the
-// claim's cost with a large table. Usage: reject-bench [--rounds N] [--idempotency-rows N] [--json]
+// claim's cost with a large table. `--only CASE` times one case alone (to profile it, e.g. under
+// `perf record`). Usage: reject-bench [--rounds N] [--idempotency-rows N] [--only CASE] [--json]
 import Foundation
 import MFA
 @_spi(Testing) import MFAStoreSQLite
@@ -18,6 +19,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 let rounds = option("--rounds", 5_000)
 let json = arguments.contains("--json")
 let idempotencyRows = option("--idempotency-rows", 0)
+let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reject-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -74,8 +76,12 @@ var samples = [[Double]](repeating: [], count: cases.count)
     return try await service.verify(user: c.user, code: c.code, idempotencyKey: "req-\(requestNumber)", actor: "bench")
 }
 for _ in 0..<200 { for c in cases { _ = try await verify(c) } }  // warm-up
+if let only, !cases.contains(where: { $0.name == only }) {
+    FileHandle.standardError.write(Data("reject-bench: --only takes one of: \(cases.map(\.name).joined(separator: ", "))\n".utf8))
+    exit(64)
+}
 for _ in 0..<rounds {
-    for (i, c) in cases.enumerated() {
+    for (i, c) in cases.enumerated() where only == nil || c.name == only {
         let start = ContinuousClock.now
         let result = try await verify(c)
         let elapsed = ContinuousClock.now - start
@@ -84,9 +90,9 @@ for _ in 0..<rounds {
     }
 }
 func percentile(_ values: [Double], _ p: Double) -> Double { let s = values.sorted(); return s[min(s.count - 1, Int(Double(s.count - 1) * p))] }
-let reference = percentile(samples[0], 0.5)
+let reference = samples[0].isEmpty ? Double.nan : percentile(samples[0], 0.5)
 var rows: [[String: Any]] = []
-for (i, c) in cases.enumerated() {
+for (i, c) in cases.enumerated() where !samples[i].isEmpty {
     let median = percentile(samples[i], 0.5), p90 = percentile(samples[i], 0.9), p99 = percentile(samples[i], 0.99)
     rows.append([
         "case": c.name, "median_us": (median * 10).rounded() / 10, "p90_us": (p90 * 10).rounded() / 10, "p99_us": (p99 * 10).rounded() / 10,

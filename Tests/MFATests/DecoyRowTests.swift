@@ -6,7 +6,7 @@ import Testing
 /// a replay, write one real row (the decoy's) as a wrong code writes its device's row.
 @Suite("The decoy row: every rejection writes a row")
 struct DecoyRowTests {
-    static let count = "SELECT failure_count FROM decoy WHERE id = 0"
+    static let count = "SELECT failure_count FROM decoy WHERE serial = ''"
 
     @Test("unknown user, pending-only user, locked device and replay each count once on the decoy; a wrong code counts on its device", arguments: StoreKind.allCases)
     func everyKind(kind: StoreKind) async throws {
