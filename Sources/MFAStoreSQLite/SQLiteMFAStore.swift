@@ -34,6 +34,9 @@ public final class SQLiteMFAStore: MFAStore {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Again on the writer: GRDB's WAL set-up (after `prepareDatabase`) sets it to NORMAL, under
+            // which a commit is not synced and a power loss can undo an accepted code's watermark.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw MFAError(.storeUnavailable, "cannot open the SQLite database \(path): \(error)")
         }
@@ -279,14 +282,14 @@ public final class SQLiteMFAStore: MFAStore {
     /// failures from any number of processes are each counted once and the device locks exactly at
     /// the threshold. Nil when the device is not usable (or gone).
     static func fail(_ serial: String, policy: Policy, now: Int64, _ db: Database) throws -> Failure? {
-        if serial.utf8.isEmpty {
-            try decoyFailure(now: now, db)
-            return nil
-        }
+        // A failure on the decoy's serial: the same statement on the decoy's row, which never locks
+        // (so the work, the row write and the statement journal are a wrong code's), and is not
+        // reported.
+        let decoy = serial.utf8.isEmpty
         // The count so far, forgotten after a quiet period of ?6 seconds (0: never).
         let base = "(CASE WHEN ?6 > 0 AND last_failure_at IS NOT NULL AND ?2 - last_failure_at >= ?6 THEN 0 ELSE failure_count END)"
         let statement = try db.cachedStatement(sql: """
-            UPDATE devices SET
+            UPDATE \(decoy ? "decoy" : "devices") SET
                 failure_count = \(base) + 1,
                 state = CASE WHEN \(base) + 1 >= ?1 THEN 'locked' ELSE state END,
                 lockouts = CASE WHEN \(base) + 1 >= ?1 THEN lockouts + 1 ELSE lockouts END,
@@ -298,7 +301,7 @@ public final class SQLiteMFAStore: MFAStore {
             RETURNING state, failure_count, lockouts, locked_until, revision
             """)
         let failure = try RowBinder.first(statement, in: db) { row in
-            row.add(policy.lockoutThreshold)
+            row.add(decoy ? Int64.max : Int64(policy.lockoutThreshold))
             row.add(now)
             row.add(policy.baseLockSeconds)
             row.add(policy.maximumLockSeconds)
@@ -309,15 +312,7 @@ public final class SQLiteMFAStore: MFAStore {
                 Failure(state: $0, failureCount: row.int(1), lockouts: row.int(2), lockedUntil: row.optionalInt64(3), revision: row.int64(4))
             }
         }
-        return failure.flatMap { $0 }
-    }
-
-    /// A failure counted on ``Decoy/serial``: one real row written, as a wrong code writes its
-    /// device's row, so a rejection without a usable device makes the same kind of page write (and
-    /// takes as long) as a wrong code. Nothing reads the row.
-    static func decoyFailure(now: Int64, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE decoy SET failure_count = failure_count + 1, last_failure_at = ?, revision = revision + 1 WHERE id = 0")
-        _ = try RowBinder.run(statement, in: db) { row in row.add(now) }
+        return decoy ? nil : failure.flatMap { $0 }
     }
 
     public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
@@ -358,6 +353,11 @@ public final class SQLiteMFAStore: MFAStore {
             try db.execute(sql: sql)
             self.cache.forgetEverything()
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2: FULL, every commit synced).
+    @_spi(Testing) public func writerSynchronous() async throws(MFAError) -> Int64? {
+        try await guarded { try await self.pool.writeWithoutTransaction { db in try Int64.fetchOne(db, sql: "PRAGMA synchronous") } }
     }
 
     /// The first column of the first row of `sql`, as an integer (tests read rows no API shows).
