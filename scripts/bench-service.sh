@@ -53,6 +53,8 @@ for i in range(users):
     subprocess.run([mfactl, "mfa", "enable", "--user", f"u{i}", "--serial", d["serial"], "--code1", totp(d["secret"], now - 30), "--code2", totp(d["secret"], now), "--db", db, "--key-file", key], check=True, capture_output=True)
 PY
 token=$("$mfactl" api-key create --name bench --scope verifier --db "$db" --key-file "$work/vault.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# /metrics needs the metrics scope: a key of its own for the reference run and the counters.
+metrics_token=$("$mfactl" api-key create --name bench-metrics --scope metrics --db "$db" --key-file "$work/vault.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # A high threshold so wrong codes do not lock the benchmark users (locking is tested elsewhere).
 "$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 ${SERVE_ARGS:-} > "$work/serve.log" 2>&1 &
 server=$!
@@ -107,10 +109,10 @@ python3 -c "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); r=reso
 per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"
 threads > "$work/threads1"; per_thread "$work/threads0" "$work/threads1" "$work/wrk.txt"
 [ -n "$postgres" ] && echo "bench-service: local PostgreSQL CPU $(( ($(pg_ticks) - p0) * 1000 / $(getconf CLK_TCK) )) ms over the run"
-curl -s "$url/metrics" | grep -E '^mfa_verify_total|^mfa_http_fast_path_total'
+curl -s -H "Authorization: Bearer $metrics_token" "$url/metrics" | grep -E '^mfa_verify_total|^mfa_http_fast_path_total'
 # The reference, measured in the same run: the HTTP stack alone (GET /metrics touches no store).
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
 t0=$(cpu_ticks); c0=$(ctx)
-wrk -t 2 -c 64 -d "${duration}s" --latency -H "Authorization: Bearer $token" "$url/metrics" > "$work/wrk-metrics.txt"
+wrk -t 2 -c 64 -d "${duration}s" --latency -H "Authorization: Bearer $metrics_token" "$url/metrics" > "$work/wrk-metrics.txt"
 grep -E "Requests/sec|  50%|  99%" "$work/wrk-metrics.txt"
 per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"

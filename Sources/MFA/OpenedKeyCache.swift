@@ -21,6 +21,9 @@ final class OpenedKeyCache: Sendable {
 
     init(capacity: Int = 10_000) { self.capacity = capacity }
 
+    /// How many devices' keys are remembered.
+    var count: Int { entries.withLock { $0.count } }
+
     /// The HMAC key of `device`: remembered, or opened with `vault` and remembered.
     func key(for device: DeviceRecord, vault: SecretVault) throws(MFAError) -> OTPKey {
         if let entry = entries.withLock({ $0[ByteKey(device.serial)] }), entry.sealed == device.sealedSecret, entry.key.algorithm == device.algorithm {

@@ -18,6 +18,9 @@ final class APIKeyCache: Sendable {
 
     init(lifetime: Duration = .seconds(2)) { self.lifetime = lifetime }
 
+    /// How many keys are remembered.
+    var count: Int { entries.withLock { $0.count } }
+
     /// The key `token` belongs to when the cache holds it fresh and the secret matches; nil
     /// otherwise (unknown, expired, wrong secret), without touching the store.
     /// `until` is when the cache entry expires: a caller may reuse the answer for the same token until then.
