@@ -135,13 +135,13 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
 
     table.add(router, .get, "/v1/users/:user/devices") { _, context -> DeviceList in
         _ = try context.require(.technician)
-        let user = try context.parameters.require("user")
+        let user = try context.parameters.decoded("user")
         return DeviceList(devices: try await call { try await service.list(user: user) }.map(DeviceView.init))
     }
 
     table.add(router, .post, "/v1/devices/:serial/enable") { request, context -> StatusResponse in
         let key = try context.require(.admin)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         let body = try await decode(TwoCodesRequest.self, request, context)
         try await call { try await service.enable(user: body.user, serial: serial, code1: body.code1, code2: body.code2, actor: "key:\(key.id)") }
         return StatusResponse(status: "active", serial: serial)
@@ -149,7 +149,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
 
     table.add(router, .post, "/v1/devices/:serial/enable-otp") { request, context -> StatusResponse in
         let key = try context.require(.admin)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         let body = try await decode(OTPEnableRequest.self, request, context)
         try await call { try await service.enable(user: body.user, serial: serial, otp: body.otp, actor: "key:\(key.id)") }
         return StatusResponse(status: "active", serial: serial)
@@ -157,7 +157,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
 
     table.add(router, .post, "/v1/devices/:serial/resync") { request, context -> StatusResponse in
         let key = try context.require(.technician)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         let body = try await decode(TwoCodesRequest.self, request, context)
         try await call { try await service.resync(user: body.user, serial: serial, code1: body.code1, code2: body.code2, actor: "key:\(key.id)") }
         return StatusResponse(status: "resynchronized", serial: serial)
@@ -165,28 +165,28 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
 
     table.add(router, .post, "/v1/devices/:serial/diagnose") { request, context -> DiagnosisResponse in
         let key = try context.require(.technician)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         let body = try await decode(CodeRequest.self, request, context)
         return DiagnosisResponse(diagnosis: try await call { try await service.diagnose(serial: serial, code: body.code, actor: "key:\(key.id)") })
     }
 
     table.add(router, .post, "/v1/devices/:serial/deactivate") { _, context -> StatusResponse in
         let key = try context.require(.admin)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         try await call { try await service.deactivate(serial: serial, actor: "key:\(key.id)") }
         return StatusResponse(status: "deactivated", serial: serial)
     }
 
     table.add(router, .post, "/v1/devices/:serial/unlock") { _, context -> StatusResponse in
         let key = try context.require(.technician)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)", byTechnician: !key.allows(.admin)) }
         return StatusResponse(status: "active", serial: serial)
     }
 
     table.add(router, .delete, "/v1/devices/:serial") { _, context -> StatusResponse in
         let key = try context.require(.admin)
-        let serial = try context.parameters.require("serial")
+        let serial = try context.parameters.decoded("serial")
         try await call { try await service.delete(serial: serial, actor: "key:\(key.id)") }
         return StatusResponse(status: "deleted", serial: serial)
     }

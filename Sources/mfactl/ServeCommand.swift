@@ -7,7 +7,8 @@ import MFAServer
 /// `mfactl serve`: the HTTP service on the local store.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the MFA HTTP service (SQLite in the data directory by default).")
+        commandName: "serve", abstract: "Run the MFA HTTP service (SQLite in the data directory by default).",
+        discussion: "The data directory is \(StoreOptions.dataDirectoryOrder); it holds mfa.sqlite and vault.key unless --db and --key-file name others.")
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on (host:port; port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
@@ -54,9 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
             policy.lockoutThreshold = lockoutThreshold
             guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
             policy.lockoutDecaySeconds = Int64(lockoutDecay)
+            say("data directory: \(StoreOptions.dataDirectory) (\(StoreOptions.dataDirectoryOrder))")
+            say("store: \(store.redactedDB), vault key: \(store.keySource)")
             let service = try await store.openService(policy: policy)
             try await bootstrap(service)
-            say("store: \(store.redactedDB)")
             guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
             let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
