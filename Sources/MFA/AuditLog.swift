@@ -67,9 +67,15 @@ public struct AuditVerification: Sendable, Hashable {
 /// Hash-chain rules shared by every store.
 public struct AuditChain: Sendable {
     let checkpointKey: [UInt8]
+    /// The id of the vault key this chain signs with (and the store seals with): a store records it
+    /// and refuses to open under another key (``MFAError/vaultKeyMismatch(recorded:given:)``).
+    public let vaultKeyID: [UInt8]
     public static let genesis = [UInt8](repeating: 0, count: 32)
 
-    public init(vault: SecretVault) { checkpointKey = vault.derivedKey("audit-checkpoint/v1") }
+    public init(vault: SecretVault) {
+        checkpointKey = vault.derivedKey("audit-checkpoint/v1")
+        vaultKeyID = vault.keyID
+    }
 
     /// The entry that follows `head` (nil: the first entry).
     public func entry(after head: (sequence: Int64, hash: [UInt8])?, _ draft: AuditDraft) -> AuditEntry {

@@ -50,3 +50,14 @@ public struct MFAError: CodedError {
         self.message = message
     }
 }
+
+extension MFAError {
+    /// A store opened with a vault key other than the one it was sealed with: every secret would fail
+    /// to open and new ones would be sealed under a key nobody else has. Names both key ids (a key id
+    /// is a hash prefix, not the key) so the admin can find the right file; said locally, never in an
+    /// HTTP answer.
+    public static func vaultKeyMismatch(recorded: [UInt8], given: [UInt8]) -> MFAError {
+        MFAError(.vault, "the store is sealed with vault key \(Hex.encode(recorded)), but the key given is \(Hex.encode(given)); "
+            + "open it with the key it was created with (--key-file, or MFA_VAULT_KEY). Nothing was changed.")
+    }
+}

@@ -99,6 +99,18 @@ extension PostgresMFAStore {
                     )
                     """, logger: self.logger).collect()
                 _ = try await c.query(PostgresQuery(unsafeSQL: Self.batchConflictFunction), logger: self.logger).collect()
+                // The id of the vault key the secrets are sealed with: recorded on first use (a store
+                // from before the record takes it from a sealed secret); another key is refused.
+                _ = try await c.query("CREATE TABLE IF NOT EXISTS vault_key (id BIGINT PRIMARY KEY CHECK (id = 1), key_id BYTEA NOT NULL)", logger: self.logger).collect()
+                _ = try await c.query("""
+                    INSERT INTO vault_key (id, key_id)
+                    SELECT 1, COALESCE((SELECT substring(sealed_secret from 2 for 8) FROM devices WHERE length(sealed_secret) >= 9 LIMIT 1),
+                                       \(ByteBuffer(bytes: self.chain.vaultKeyID)))
+                    ON CONFLICT (id) DO NOTHING
+                    """, logger: self.logger).collect()
+                let recorded = try await c.query("SELECT key_id FROM vault_key WHERE id = 1", logger: self.logger).collect()
+                    .first.map { Self.bytes(try $0.decode(ByteBuffer.self)) } ?? []
+                guard recorded == self.chain.vaultKeyID else { throw MFAError.vaultKeyMismatch(recorded: recorded, given: self.chain.vaultKeyID) }
             }
         }
     }

@@ -311,6 +311,10 @@ public final class PostgresMFAStore: MFAStore {
                             "UPDATE devices SET sealed_secret = \(ByteBuffer(bytes: try reseal(device))), revision = revision + 1 WHERE serial = \(device.serial)",
                             logger: self.logger).collect()
                     }
+                    _ = try await c.query("""
+                        INSERT INTO vault_key (id, key_id) VALUES (1, \(ByteBuffer(bytes: newChain.vaultKeyID)))
+                        ON CONFLICT (id) DO UPDATE SET key_id = EXCLUDED.key_id
+                        """, logger: self.logger).collect()
                     try await self.append(c, audit, chain: newChain)
                     return devices.count
                 }

@@ -101,15 +101,38 @@ extension SQLiteMFAStore {
                 INSERT INTO decoy (serial, state, failure_count, lockouts, locked_until, last_failure_at, revision) VALUES ('', 'active', 0, 0, NULL, NULL, 0);
                 """)
         }
+        migrator.registerMigration("v8-vault-key") { db in
+            // The id of the vault key the secrets are sealed with (see `checkVaultKey`).
+            try db.execute(sql: "CREATE TABLE vault_key (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), key_id BLOB NOT NULL)")
+        }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
         for attempt in 1...10 {
             do {
                 try await guarded { try migrator.migrate(self.pool) }
+                try await checkVaultKey()
                 return
+            } catch let error as MFAError where error.code == .vault {
+                throw error
             } catch where attempt < 10 {
                 try? await Task.sleep(for: .milliseconds(50 * attempt))
             }
         }
+    }
+
+    /// Records the vault key id on first use (a store from before the record takes it from a sealed
+    /// secret) and refuses another key: opened with the wrong key file, the store changes nothing.
+    func checkVaultKey() async throws(MFAError) {
+        let given = chain.vaultKeyID
+        let recorded: [UInt8] = try await guarded {
+            try await self.pool.write { db in
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO vault_key (id, key_id)
+                    SELECT 1, COALESCE((SELECT substr(sealed_secret, 2, 8) FROM devices WHERE length(sealed_secret) >= 9 LIMIT 1), ?)
+                    """, arguments: [Data(given)])
+                return [UInt8](try Data.fetchOne(db, sql: "SELECT key_id FROM vault_key WHERE id = 1") ?? Data())
+            }
+        }
+        guard recorded == given else { throw MFAError.vaultKeyMismatch(recorded: recorded, given: given) }
     }
 }

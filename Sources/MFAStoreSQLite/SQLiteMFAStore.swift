@@ -328,6 +328,7 @@ public final class SQLiteMFAStore: MFAStore {
                     try db.run(sql: "UPDATE devices SET sealed_secret = ?, revision = revision + 1 WHERE serial = ?",
                                    arguments: [Data(try reseal(device)), device.serial])
                 }
+                try db.execute(sql: "INSERT OR REPLACE INTO vault_key (id, key_id) VALUES (1, ?)", arguments: [Data(newChain.vaultKeyID)])
                 try self.append(db, audit, chain: newChain)
                 try Self.writeCheckpoint(self.cache.takeCheckpointDue(), chain: newChain, db)
                 self.cache.forgetDevices()

@@ -44,7 +44,8 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .customLong("api-key"), help: "API key for --server (or MFACTL_API_KEY).")
     var apiKey: String?
 
-    func backend() async throws -> any Backend {
+    /// `readOnly`: the command only reads, so a missing local store is an error, not a new empty one.
+    func backend(readOnly: Bool = false) async throws -> any Backend {
         let env = ProcessInfo.processInfo.environment
         if let server = server ?? env["MFACTL_SERVER"], !server.isEmpty {
             guard let key = apiKey ?? env["MFACTL_API_KEY"], !key.isEmpty else {
@@ -53,7 +54,7 @@ struct BackendOptions: ParsableArguments {
             guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw CLIError("--server must be an http(s) URL") }
             return RemoteBackend(base: url, token: key)
         }
-        return LocalBackend(service: try await store.openService())
+        return LocalBackend(service: try await store.openService(mustExist: readOnly))
     }
 }
 

@@ -110,7 +110,7 @@ struct MFACommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIOutput.run {
-                let d = try await backend.backend().diagnose(serial: serial, code: code)
+                let d = try await backend.backend(readOnly: true).diagnose(serial: serial, code: code)
                 if json { try CLIOutput.printJSON(d); return }
                 guard d.found else { print("\(serial): the code is not within the sync window"); return }
                 if d.aheadOfSignInWindow {
@@ -157,7 +157,7 @@ struct MFACommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIOutput.run {
-                let devices = try await backend.backend().devices(user: user)
+                let devices = try await backend.backend(readOnly: true).devices(user: user)
                 if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)); return }
                 DeviceListOutput(devices: devices).printTable()
             }
@@ -185,7 +185,7 @@ struct TokensCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIOutput.run {
                 guard let filter = Assignment(rawValue: assignment) else { throw CLIError("--assignment must be assigned, unassigned or any") }
-                let devices = try await backend.backend().inventory(filter)
+                let devices = try await backend.backend(readOnly: true).inventory(filter)
                 if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)) } else { DeviceListOutput(devices: devices).printTable() }
             }
         }
@@ -201,7 +201,7 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "csv or json.") var format: String = "csv"
         func run() async throws {
             try await CLIOutput.run {
-                let rows = try await backend.backend().report()
+                let rows = try await backend.backend(readOnly: true).report()
                 switch format {
                 case "json": try CLIOutput.printJSON(["rows": rows])
                 case "csv": print(([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n"))
@@ -222,7 +222,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIOutput.run {
-                let entries = try await backend.backend().audit(after: after, limit: limit)
+                let entries = try await backend.backend(readOnly: true).audit(after: after, limit: limit)
                 if json { try CLIOutput.printJSON(["entries": entries]); return }
                 for e in entries {
                     print("\(e.sequence)\t\(e.time)\t\(e.actor)\t\(e.action)\t\(e.user ?? "-")\t\(e.serial ?? "-")\t\(e.result)\t\(e.detail)")
@@ -237,7 +237,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             var ok = false
             try await CLIOutput.run {
-                let check = try await backend.backend().auditVerify()
+                let check = try await backend.backend(readOnly: true).auditVerify()
                 ok = check.ok
                 if json { try CLIOutput.printJSON(check) } else if check.ok {
                     print("audit chain intact: \(check.entries) entries")

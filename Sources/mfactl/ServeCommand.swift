@@ -133,7 +133,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
         func run() async throws {
             try await CLIOutput.run {
-                let keys = try await store.openService().apiKeys().map {
+                let keys = try await store.openService(mustExist: true).apiKeys().map {
                     Entry(id: $0.id, name: $0.name, scopes: $0.scopes.map(\.rawValue), createdAt: $0.createdAt, revokedAt: $0.revokedAt)
                 }
                 if json { try CLIOutput.printJSON(["keys": keys]); return }

@@ -29,6 +29,8 @@ struct Harness: Sendable {
     let clock: TestClock
     /// Re-opens the same database with an independent store instance (as another process would).
     let reopen: @Sendable () async throws -> any MFAStore
+    /// Re-opens the same database with another vault key (after a rotation, or to be refused).
+    let reopenWith: @Sendable (SecretVault) async throws -> any MFAStore
     let raw: @Sendable (String) async throws -> Void
     /// The first column of the first row of a query, as an integer.
     let integer: @Sendable (String) async throws -> Int64?
@@ -56,6 +58,11 @@ struct Harness: Sendable {
                     try await other.migrate()
                     return other
                 },
+                reopenWith: { vault in
+                    let other = try SQLiteMFAStore(path: path, chain: AuditChain(vault: vault))
+                    try await other.migrate()
+                    return other
+                },
                 raw: { try await store.executeRaw($0) }, integer: { try await store.integerRaw($0) })
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment[postgresURLVariable] else {
@@ -63,18 +70,19 @@ struct Harness: Sendable {
                 throw MFAError(.storeUnavailable, "no PostgreSQL configured")
             }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let open = { @Sendable () async throws -> PostgresMFAStore in
+            let open = { @Sendable (chain: AuditChain) async throws -> PostgresMFAStore in
                 let store = try PostgresMFAStore(
                     url: url, chain: chain, schema: schema, maximumConnections: 4,
                     startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
                 try await store.migrate()
                 return store
             }
-            let store = try await open()
+            let store = try await open(chain)
             return Harness(
                 kind: kind, store: store, service: MFAService(store: store, vault: vault, policy: policy, clock: { clock.now }), vault: vault,
                 clock: clock,
-                reopen: { try await open() },
+                reopen: { try await open(chain) },
+                reopenWith: { vault in try await open(AuditChain(vault: vault)) },
                 raw: { try await store.executeRaw($0) }, integer: { try await store.integerRaw($0) })
         }
     }

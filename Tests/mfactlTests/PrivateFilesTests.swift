@@ -71,6 +71,8 @@ struct PrivateFilesTests {
         let directory = try Self.fresh()
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyPath = directory.appendingPathComponent("admin.key").path
+        // The store's directory exists (mfactl makes no directory but its default data directory).
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("db"), withIntermediateDirectories: false)
         let arguments = ["serve", "--listen", "127.0.0.1:0", "--db", "sqlite:" + directory.appendingPathComponent("db/mfa.sqlite").path,
                          "--key-file", directory.appendingPathComponent("vault.key").path, "--admin-key-file", keyPath]
         let server = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path])
