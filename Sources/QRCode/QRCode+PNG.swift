@@ -48,11 +48,11 @@ extension QRCode {
         let temporary = "\(path).\(suffix).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw QRCodeError(.io, "cannot create \(temporary): \(Self.errnoText())")
+            throw QRCodeError(.io, "cannot create \(path): \(Self.errnoText())")
         }
         var failure: String? = nil
         // The umask can only take permissions away; make the mode exactly 0600.
-        if fchmod(fd, 0o600) != 0 { failure = "cannot set the mode of \(temporary): \(Self.errnoText())" }
+        if fchmod(fd, 0o600) != 0 { failure = "cannot set the mode of \(path): \(Self.errnoText())" }
         if failure == nil {
             bytes.withUnsafeBytes { buffer in
                 var written = 0
@@ -60,17 +60,17 @@ extension QRCode {
                     let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        failure = "cannot write \(temporary): \(Self.errnoText())"
+                        failure = "cannot write \(path): \(Self.errnoText())"
                         return
                     }
                     written += n
                 }
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = "cannot flush \(temporary): \(Self.errnoText())" }
-        if close(fd) != 0, failure == nil { failure = "cannot close \(temporary): \(Self.errnoText())" }
+        if failure == nil, fsync(fd) != 0 { failure = "cannot flush \(path): \(Self.errnoText())" }
+        if close(fd) != 0, failure == nil { failure = "cannot close \(path): \(Self.errnoText())" }
         if failure == nil, rename(temporary, path) != 0 {
-            failure = "cannot rename \(temporary) to \(path): \(Self.errnoText())"
+            failure = "cannot create \(path): \(Self.errnoText())"
         }
         if let failure {
             unlink(temporary)

@@ -21,13 +21,23 @@ struct MFACommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIOutput.run {
                 if let qr, qr != "terminal", !qr.hasPrefix("png:") { throw CLIError("--qr must be terminal or png:FILE") }
-                let created = try await backend.backend().createVirtual(user: user, issuer: issuer)
+                // The PNG's place is checked before a device exists (a device whose seed nobody saw is debris).
+                let png = qr.flatMap { $0.hasPrefix("png:") ? String($0.dropFirst("png:".count)) : nil }
+                if let png { try Self.checkWritable(png) }
+                let service = try await backend.backend()
+                let created = try await service.createVirtual(user: user, issuer: issuer)
                 if let qr {
-                    let code = try QRCode(encoding: created.uri)
-                    if qr == "terminal" {
-                        FileHandle.standardError.write(Data((code.terminalString() + "\n").utf8))
-                    } else {
-                        try code.writePNG(to: String(qr.dropFirst("png:".count)))
+                    do {
+                        let code = try QRCode(encoding: created.uri)
+                        if qr == "terminal" {
+                            FileHandle.standardError.write(Data((code.terminalString() + "\n").utf8))
+                        } else if let png {
+                            try code.writePNG(to: png)
+                        }
+                    } catch {
+                        // All or nothing: the device goes again, so the seed shown nowhere is in no store.
+                        try? await service.delete(serial: created.serial)
+                        throw CLIError("the QR code could not be written (\(error)); device \(created.serial) was deleted again")
                     }
                 }
                 if json { try CLIOutput.printJSON(created); return }
@@ -36,6 +46,18 @@ struct MFACommand: AsyncParsableCommand {
                 print("uri:    \(created.uri)")
                 print("then:   mfactl mfa enable --user \(user) --serial \(created.serial) --code1 CODE --code2 NEXT_CODE")
             }
+        }
+
+        /// `path` can be created: its directory exists and is writable, and nothing is there yet.
+        static func checkWritable(_ path: String) throws {
+            guard !path.isEmpty else { throw CLIError("--qr png: needs a file name") }
+            let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError("--qr png:\(path): the directory \(directory) does not exist; nothing was created")
+            }
+            guard access(directory, W_OK) == 0 else { throw CLIError("--qr png:\(path): the directory \(directory) is not writable; nothing was created") }
+            guard !FileManager.default.fileExists(atPath: path) else { throw CLIError("--qr png:\(path) exists; name a new file (nothing was created)") }
         }
     }
 
