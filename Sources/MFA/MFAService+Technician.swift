@@ -13,11 +13,19 @@ public struct Diagnosis: Sendable, Hashable, Codable {
     public let offsetSeconds: Int64?
     /// The code was already used (at or below the replay watermark).
     public let alreadyUsed: Bool
-    /// A sign-in with this code would be accepted now.
-    public let withinSignInWindow: Bool
+    /// A sign-in with this code would be accepted now (never while the device is locked, pending or
+    /// deactivated).
+    public var withinSignInWindow: Bool
     /// The code is the device's, but ahead of the sign-in window by an amount not reported (the
     /// token's clock or counter runs ahead: resync it).
     public let aheadOfSignInWindow: Bool
+    /// The device's state, and until when a lock holds (Unix seconds): what a sign-in checks first.
+    public var state: DeviceState?
+    public var lockedUntil: Int64?
+    /// The replay watermark: the last accepted TOTP step or HOTP counter (nil: none accepted yet, or a
+    /// Yubico OTP device, whose watermark is its usage counter pair).
+    public var watermark: Int64?
+    public var failureCount: Int?
 }
 
 extension MFAService {
@@ -37,7 +45,13 @@ extension MFAService {
             try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: "rate-limited"))
             throw MFAError(.rateLimited, "device \(serial) was diagnosed \(policy.diagnoseLimit) times in the last \(policy.diagnosePeriodSeconds / 60) minutes; try again later or resync it")
         }
-        let result = device.kind.isYubicoOTP ? try yubicoOTPDiagnosis(device, otp: code, now: now) : try oathDiagnosis(device, code: code, now: now)
+        var result = device.kind.isYubicoOTP ? try yubicoOTPDiagnosis(device, otp: code, now: now) : try oathDiagnosis(device, code: code, now: now)
+        // The state first: a locked, pending or deactivated device accepts no code, wherever it falls.
+        result.state = device.state
+        result.lockedUntil = device.state == .locked ? device.lockedUntil : nil
+        result.watermark = device.kind.isYubicoOTP || device.watermark < 0 ? nil : device.watermark
+        result.failureCount = device.failureCount
+        if !usable(device, now: now) { result.withinSignInWindow = false }
         let audit = AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: result.found ? "found" : "not-found")
         if result.found {
             try await store.appendAudit(audit)

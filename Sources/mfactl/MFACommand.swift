@@ -134,6 +134,13 @@ struct MFACommand: AsyncParsableCommand {
             try await CLIOutput.run {
                 let d = try await backend.backend(readOnly: true).diagnose(serial: serial, code: code)
                 if json { try CLIOutput.printJSON(d); return }
+                // What a sign-in checks first: the device's state, then the replay watermark.
+                var state = "\(serial): \(d.state?.rawValue ?? "unknown")"
+                if let until = d.lockedUntil { state += " until \(CLIOutput.isoTime(until))" }
+                if let failures = d.failureCount, failures > 0 { state += " (\(failures) failures)" }
+                state += d.watermark.map { ", last accepted step/counter \($0)" } ?? ", no code accepted yet"
+                print(state)
+                let usable = d.state == .active || (d.state == .locked && (d.lockedUntil ?? .max) <= Int64(Date().timeIntervalSince1970))
                 guard d.found else { print("\(serial): the code is not within the sync window"); return }
                 if d.aheadOfSignInWindow {
                     print("\(serial): the code is ahead of the sign-in window (the token runs ahead: resync it)")
@@ -141,8 +148,15 @@ struct MFACommand: AsyncParsableCommand {
                 }
                 var text = "\(serial): offset \(d.offset ?? 0)"
                 if let seconds = d.offsetSeconds { text += " steps (\(seconds) s)" }
-                if d.alreadyUsed { text += ", already used" }
-                text += d.withinSignInWindow ? ", a sign-in would accept it now" : ", outside the sign-in window (resync?)"
+                if d.withinSignInWindow {
+                    text += ", a sign-in would accept it now"
+                } else if !usable {
+                    text += ", but a sign-in rejects every code while the device is \(d.state?.rawValue ?? "unusable")"
+                } else if d.alreadyUsed {
+                    text += ", already used: a sign-in rejects it as a replay (the token's next code will do)"
+                } else {
+                    text += ", outside the sign-in window (resync?)"
+                }
                 print(text)
             }
         }
