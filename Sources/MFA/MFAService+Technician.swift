@@ -108,9 +108,15 @@ extension MFAService {
     /// gets at most ``Policy/technicianUnlockLimit`` unlocks of the device per
     /// ``Policy/technicianUnlockPeriodSeconds`` (each unlock restores the full failure budget, so an
     /// unbounded one would undo the lockout); a refused unlock is audited, then `rate-limited`.
-    public func unlock(serial: String, actor: String, byTechnician: Bool = false) async throws(MFAError) {
+    /// Idempotent: false (an `unchanged` audit entry, no technician unlock used up) when the device
+    /// was neither locked nor had failures.
+    @discardableResult
+    public func unlock(serial: String, actor: String, byTechnician: Bool = false) async throws(MFAError) -> Bool {
         var device = try await existing(serial)
-        guard device.state == .locked || device.failureCount > 0 else { throw MFAError(.conflict, "device \(serial) is not locked") }
+        guard device.state == .locked || device.failureCount > 0 else {
+            try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.unlock", user: device.owner, serial: serial, result: "unchanged"))
+            return false
+        }
         if byTechnician {
             let now = clock()
             guard technicianUnlocks.allow(device.serial, now: now) else {
@@ -122,5 +128,6 @@ extension MFAService {
         device.failureCount = 0
         device.lockedUntil = nil
         try await commit(device, action: "device.unlock", actor: actor)
+        return true
     }
 }

@@ -209,12 +209,19 @@ public struct MFAService: Sendable {
 
     // MARK: Lifecycle
 
-    public func deactivate(serial: String, actor: String) async throws(MFAError) {
+    /// Idempotent, as an admin scripting it expects: false (and an `unchanged` audit entry) when the
+    /// device was already deactivated.
+    @discardableResult
+    public func deactivate(serial: String, actor: String) async throws(MFAError) -> Bool {
         var device = try await existing(serial)
-        guard device.state != .deactivated else { throw MFAError(.conflict, "device \(serial) is already deactivated") }
+        guard device.state != .deactivated else {
+            try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.deactivate", user: device.owner, serial: serial, result: "unchanged"))
+            return false
+        }
         device.state = .deactivated
         device.lockedUntil = nil
         try await commit(device, action: "device.deactivate", actor: actor)
+        return true
     }
 
     /// Deletes a device. Like AWS's DeleteConflict, a virtual device must be deactivated first, and no

@@ -173,15 +173,15 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
     table.add(router, .post, "/v1/devices/:serial/deactivate") { _, context -> StatusResponse in
         let key = try context.require(.admin)
         let serial = try context.parameters.decoded("serial")
-        try await call { try await service.deactivate(serial: serial, actor: "key:\(key.id)") }
-        return StatusResponse(status: "deactivated", serial: serial)
+        let changed = try await call { try await service.deactivate(serial: serial, actor: "key:\(key.id)") }
+        return StatusResponse(status: changed ? "deactivated" : "already-deactivated", serial: serial)
     }
 
     table.add(router, .post, "/v1/devices/:serial/unlock") { _, context -> StatusResponse in
         let key = try context.require(.technician)
         let serial = try context.parameters.decoded("serial")
-        try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)", byTechnician: !key.allows(.admin)) }
-        return StatusResponse(status: "active", serial: serial)
+        let changed = try await call { try await service.unlock(serial: serial, actor: "key:\(key.id)", byTechnician: !key.allows(.admin)) }
+        return StatusResponse(status: changed ? "active" : "not-locked", serial: serial)
     }
 
     table.add(router, .delete, "/v1/devices/:serial") { _, context -> StatusResponse in

@@ -21,9 +21,11 @@ protocol Backend: Sendable {
     func verify(user: String, code: String) async throws -> VerifyResponse
     func resync(serial: String, user: String, code1: String, code2: String) async throws
     func diagnose(serial: String, code: String) async throws -> Diagnosis
-    func deactivate(serial: String) async throws
+    /// False when it already was (nothing changed).
+    func deactivate(serial: String) async throws -> Bool
     func delete(serial: String) async throws
-    func unlock(serial: String) async throws
+    /// False when it was not locked (nothing changed).
+    func unlock(serial: String) async throws -> Bool
     func devices(user: String) async throws -> [DeviceView]
     func inventory(_ assignment: Assignment) async throws -> [DeviceView]
     func report() async throws -> [CredentialReportRow]
@@ -90,9 +92,9 @@ struct LocalBackend: Backend {
         try await service.resync(user: user, serial: serial, code1: code1, code2: code2, actor: actor)
     }
     func diagnose(serial: String, code: String) async throws -> Diagnosis { try await service.diagnose(serial: serial, code: code, actor: actor) }
-    func deactivate(serial: String) async throws { try await service.deactivate(serial: serial, actor: actor) }
+    func deactivate(serial: String) async throws -> Bool { try await service.deactivate(serial: serial, actor: actor) }
     func delete(serial: String) async throws { try await service.delete(serial: serial, actor: actor) }
-    func unlock(serial: String) async throws { try await service.unlock(serial: serial, actor: actor) }
+    func unlock(serial: String) async throws -> Bool { try await service.unlock(serial: serial, actor: actor) }
     func devices(user: String) async throws -> [DeviceView] { try await service.list(user: user).map(DeviceView.init) }
     func inventory(_ assignment: Assignment) async throws -> [DeviceView] { try await service.inventory(assignment).map(DeviceView.init) }
     func report() async throws -> [CredentialReportRow] { try await service.credentialReport() }
@@ -186,9 +188,13 @@ struct RemoteBackend: Backend {
     func diagnose(serial: String, code: String) async throws -> Diagnosis {
         try await request("POST", "/v1/devices/\(escape(serial))/diagnose", body: CodeRequest(code: code), as: DiagnosisResponse.self).diagnosis
     }
-    func deactivate(serial: String) async throws { _ = try await send("POST", "/v1/devices/\(escape(serial))/deactivate") }
+    func deactivate(serial: String) async throws -> Bool {
+        try JSONDecoder().decode(StatusResponse.self, from: try await send("POST", "/v1/devices/\(escape(serial))/deactivate")).status == "deactivated"
+    }
     func delete(serial: String) async throws { _ = try await send("DELETE", "/v1/devices/\(escape(serial))") }
-    func unlock(serial: String) async throws { _ = try await send("POST", "/v1/devices/\(escape(serial))/unlock") }
+    func unlock(serial: String) async throws -> Bool {
+        try JSONDecoder().decode(StatusResponse.self, from: try await send("POST", "/v1/devices/\(escape(serial))/unlock")).status == "active"
+    }
     func devices(user: String) async throws -> [DeviceView] {
         try await request("GET", "/v1/users/\(escape(user))/devices", as: DeviceList.self).devices
     }

@@ -166,7 +166,9 @@ struct MFACommand: AsyncParsableCommand {
         @OptionGroup var backend: BackendOptions
         @Option var serial: String
         func run() async throws {
-            try await CLIOutput.run { try await backend.backend().deactivate(serial: serial); print("\(serial) deactivated") }
+            try await CLIOutput.run {
+                print(try await backend.backend().deactivate(serial: serial) ? "\(serial) deactivated" : "\(serial) was already deactivated (nothing changed)")
+            }
         }
     }
 
@@ -182,7 +184,9 @@ struct MFACommand: AsyncParsableCommand {
         @OptionGroup var backend: BackendOptions
         @Option var serial: String
         func run() async throws {
-            try await CLIOutput.run { try await backend.backend().unlock(serial: serial); print("\(serial) unlocked") }
+            try await CLIOutput.run {
+                print(try await backend.backend().unlock(serial: serial) ? "\(serial) unlocked" : "\(serial) is not locked (nothing changed)")
+            }
         }
     }
 

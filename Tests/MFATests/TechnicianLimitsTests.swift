@@ -104,6 +104,25 @@ struct TechnicianLimitsTests {
         #expect(unlocks.map(\.draft.result) == ["ok", "ok", "ok", "rate-limited", "ok"])
         #expect(unlocks.map(\.draft.actor) == ["key:tech", "key:tech", "key:tech", "key:tech", "key:admin"])
     }
+
+    @Test("deactivate and unlock are idempotent: nothing to do is success (false), audited unchanged, and uses up no technician unlock", arguments: StoreKind.allCases)
+    func idempotent(kind: StoreKind) async throws {
+        let h = try await Harness.make(kind)
+        let (serial, _) = try await h.enrolledVirtual("ida")
+        for _ in 0..<5 { #expect(try await h.service.unlock(serial: serial, actor: "key:tech", byTechnician: true) == false) }
+        // The technician's three real unlocks are all still there.
+        for _ in 0..<3 {
+            #expect(try await h.service.verify(user: "ida", code: "000000", actor: "t") == .rejected)
+            #expect(try await h.service.unlock(serial: serial, actor: "key:tech", byTechnician: true) == true)
+        }
+        #expect(try await h.service.deactivate(serial: serial, actor: "admin") == true)
+        #expect(try await h.service.deactivate(serial: serial, actor: "admin") == false)
+        #expect(try #require(try await h.store.device(serial: serial)).state == .deactivated)
+        let entries = try await h.service.auditEntries(after: 0, limit: 1_000).map(\.draft)
+        #expect(entries.filter { $0.action == "device.unlock" && $0.result == "unchanged" }.count == 5)
+        #expect(entries.filter { $0.action == "device.deactivate" }.map(\.result) == ["ok", "unchanged"])
+        #expect(try await h.service.verifyAuditChain().ok)
+    }
 }
 
 extension MFAService {
