@@ -8,10 +8,7 @@ import PostgresNIO
 extension PostgresMFAStore {
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
         try await transaction { c in
-            _ = try await c.query("""
-                INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
-                VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
-                """, logger: self.logger).collect()
+            try await self.insertKeyRow(key, c)
             try await self.append(c, audit)
         }
     }
@@ -22,13 +19,18 @@ extension PostgresMFAStore {
             _ = try await c.query("LOCK TABLE api_keys IN EXCLUSIVE MODE", logger: self.logger).collect()
             let existing = try await c.query("SELECT 1 FROM api_keys LIMIT 1", logger: self.logger).collect().count
             guard existing == 0 else { return false }
-            _ = try await c.query("""
-                INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
-                VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
-                """, logger: self.logger).collect()
+            try await self.insertKeyRow(key, c)
             try await self.append(c, audit)
             return true
         }
+    }
+
+    /// The row of a new API key (its secret's hash only), in the caller's transaction.
+    func insertKeyRow(_ key: APIKeyRecord, _ c: PostgresConnection) async throws {
+        _ = try await c.query("""
+            INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
+            VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
+            """, logger: logger).collect()
     }
 
     public func apiKey(id: String) async throws(MFAError) -> APIKeyRecord? {

@@ -7,10 +7,15 @@ import MFA
 extension SQLiteMFAStore {
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
         try await write(keepsDevices: true) { db in
-            try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
-                           arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
+            try Self.insertKeyRow(key, db)
             try self.append(db, audit)
         }
+    }
+
+    /// The row of a new API key (its secret's hash only).
+    static func insertKeyRow(_ key: APIKeyRecord, _ db: Database) throws {
+        try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+                   arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
     }
 
     public func insertFirstAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) -> Bool {
@@ -18,8 +23,7 @@ extension SQLiteMFAStore {
         // the count and the insert are one step for every process sharing the file.
         try await write(keepsDevices: true) { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys") == 0 else { return false }
-            try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
-                           arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
+            try Self.insertKeyRow(key, db)
             try self.append(db, audit)
             return true
         }

@@ -22,9 +22,9 @@ struct StoreOptions: ParsableArguments {
     static var dataDirectory: String { dataDirectory(environment: ProcessInfo.processInfo.environment) }
 
     static func dataDirectory(environment env: [String: String]) -> String {
-        if let dir = env["MFA_DATA_DIR"], !dir.isEmpty { return dir }
-        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home + "/.local/share")
+        func setting(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let dir = setting("MFA_DATA_DIR") { return dir }
+        let base = setting("XDG_DATA_HOME") ?? ((setting("HOME") ?? NSHomeDirectory()) + "/.local/share")
         return base + "/mfa-bridge"
     }
 
@@ -36,8 +36,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Where the vault key comes from, for start-up messages (never the key itself).
     var keySource: String {
-        if let hex = ProcessInfo.processInfo.environment["MFA_VAULT_KEY"], !hex.isEmpty { return "MFA_VAULT_KEY" }
-        return effectiveKeyFile
+        Self.setting("MFA_VAULT_KEY") == nil ? effectiveKeyFile : "MFA_VAULT_KEY"
     }
 
     /// Opens the vault and the store, and migrates it. A new store (and its vault key) is created only

@@ -9,11 +9,9 @@ import Testing
 struct CreateVirtualQRTests {
     @Test("a missing directory, an unwritable one or an existing file: a clear error and no device; a good path: the PNG, 0600")
     func pngPath() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-qr-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = ["--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path, "--key-file", directory.appendingPathComponent("vault.key").path]
-        func mfactl(_ arguments: [String]) async throws -> ProcessResult { try await TestTools.run(TestTools.product("mfactl"), arguments + store) }
+        let store = try LocalStore("mfa-qr")
+        let directory = store.directory
+        let mfactl = store.mfactl
         let readOnly = directory.appendingPathComponent("ro").path
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o500])
         let existing = directory.appendingPathComponent("taken.png").path

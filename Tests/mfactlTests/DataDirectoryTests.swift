@@ -19,8 +19,7 @@ struct DataDirectoryTests {
 
     @Test("each rule in turn picks the directory, serve prints it, and the store and key are created there")
     func order() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-dirs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let root = try LocalStore.freshDirectory("mfa-dirs")
         defer { try? FileManager.default.removeItem(at: root) }
         let home = root.appendingPathComponent("home").path, xdg = root.appendingPathComponent("xdg").path, explicit = root.appendingPathComponent("explicit").path
         // Empty values count as unset, so the test's own environment cannot leak in.

@@ -8,11 +8,8 @@ import Testing
 struct DiagnoseTests {
     @Test("a used code is a replay (not 'resync?'); on a locked device no code 'would be accepted', and verify agrees")
     func lockedAndUsed() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-diag-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = ["--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path, "--key-file", directory.appendingPathComponent("vault.key").path]
-        func mfactl(_ arguments: [String]) async throws -> ProcessResult { try await TestTools.run(TestTools.product("mfactl"), arguments + store) }
+        let store = try LocalStore("mfa-diag")
+        let mfactl = store.mfactl
         func json(_ arguments: [String]) async throws -> [String: Any] {
             let result = try await mfactl(arguments + ["--json"])
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")

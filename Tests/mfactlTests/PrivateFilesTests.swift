@@ -10,11 +10,7 @@ struct PrivateFilesTests {
         try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
     }
 
-    static func fresh() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
+    static func fresh() throws -> URL { try LocalStore.freshDirectory("mfa-files") }
 
     @Test("six processes creating their first device at once: one vault key, and every device opens with it")
     func simultaneousFirstStarts() async throws {

@@ -8,11 +8,7 @@ import Testing
 /// an empty store, and no command makes a missing directory other than the default data directory.
 @Suite("Opening a store: the right vault key, nothing created by mistake")
 struct StoreOpeningTests {
-    static func fresh() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-open-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
+    static func fresh() throws -> URL { try LocalStore.freshDirectory("mfa-open") }
 
     static func mfactl(_ arguments: [String]) async throws -> ProcessResult {
         try await TestTools.run(TestTools.product("mfactl"), arguments, environment: ["MFA_VAULT_KEY": "", "MFACTL_DB": "", "MFACTL_KEY_FILE": ""], timeout: 60)

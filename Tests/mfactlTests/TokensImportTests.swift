@@ -25,11 +25,9 @@ struct TokensImportTests {
 
     @Test("local SQLite: import (JSON report), re-run skips, bad key exit 2, enable + verify with oathtool")
     func local() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfactl-import-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = ["--db", "sqlite:" + directory.appendingPathComponent("mfa.sqlite").path, "--key-file", directory.appendingPathComponent("vault.key").path]
-        func mfactl(_ arguments: [String]) async throws -> ProcessResult { try await TestTools.run(TestTools.product("mfactl"), arguments + store) }
+        let store = try LocalStore("mfactl-import")
+        let directory = store.directory
+        let mfactl = store.mfactl
 
         let seed = Hex.encode(Crypto.randomBytes(20))
         let file = try Self.writeFile(
