@@ -8,6 +8,7 @@ import TokenDevices
 struct EnrollSlotOptions: ParsableArguments {
     @Option(help: "1 or 2 (slot 1 types on a short touch, slot 2 on a long one).") var slot: Int
     @Option(name: .customLong("access-code"), help: "The slot's current access code (6 bytes hex), if it has one.") var accessCode: String?
+    @Flag(help: "Overwrite a slot that is already programmed (what it holds now is lost).") var force = false
 
     func validate() throws {
         guard slot == 1 || slot == 2 else { throw ValidationError("--slot must be 1 or 2") }
@@ -36,23 +37,41 @@ struct EnrollHIDOutput: Encodable {
     let device: String
 }
 
-/// Programs `configuration` into the slot, runs `capture` (reading what the key types), then
-/// `enable`. On any failure after the pending device was created, the slot is erased and the pending
-/// device deleted, so nothing is left half-enrolled.
-func enrollHIDSlot(
-    backend: any Backend, serial: String, hid: HIDDeviceOptions, slot: EnrollSlotOptions, configuration: YubiOTPSlotConfiguration,
-    capture: () throws -> [String], enable: ([String]) async throws -> Void
-) async throws -> String {
+/// Checks what can be checked before a device exists: the access code's form, that a key with an OTP
+/// interface answers, and that the slot is empty (or `force` says what it overwrites).
+func precheckHIDSlot(hid: HIDDeviceOptions, slot: EnrollSlotOptions) throws {
+    _ = try slot.accessCodeBytes()
+    let configured = try hid.withSession { session, _ in session.status.isConfigured(slot.yubiSlot) }
+    guard configured else { return }
+    guard slot.force else {
+        throw CLIError("slot \(slot.slot) of the key is already programmed; --force overwrites it (what it holds now is lost)")
+    }
+    FileHandle.standardError.write(Data("overwriting slot \(slot.slot) of the key (--force)\n".utf8))
+}
+
+/// Creates the pending device (`create`), programs the configuration it yields into the slot, runs
+/// `capture` (reading what the key types), then `enable`. The key and slot are checked before
+/// anything is created; on any failure after that, the slot is erased and the pending device
+/// deleted, so nothing is left half-enrolled.
+func enrollHIDSlot<Created: Sendable>(
+    backend: any Backend, hid: HIDDeviceOptions, slot: EnrollSlotOptions,
+    create: () async throws -> (created: Created, serial: String),
+    configuration: (Created) throws -> YubiOTPSlotConfiguration,
+    capture: () throws -> [String], enable: (Created, [String]) async throws -> Void
+) async throws -> (created: Created, device: String) {
+    try precheckHIDSlot(hid: hid, slot: slot)
     let access = try slot.accessCodeBytes()
+    let (created, serial) = try await create()
     var programmed = false
     do {
+        let slotConfiguration = try configuration(created)
         let device = try hid.withSession { session, info in
-            try session.configure(slot.yubiSlot, configuration, accessCode: access)
+            try session.configure(slot.yubiSlot, slotConfiguration, accessCode: access)
             return info.id
         }
         programmed = true
-        try await enable(try capture())
-        return device
+        try await enable(created, try capture())
+        return (created, device)
     } catch {
         if programmed { try? hid.withSession { session, _ in try session.deleteSlot(slot.yubiSlot, accessCode: access) } }
         try? await backend.delete(serial: serial)
@@ -92,15 +111,20 @@ extension EnrollCommand {
         func run() async throws {
             try await CLIOutput.run {
                 let service = try await backend.backend()
-                let created = try await service.createGenerated(user: user, issuer: "mfa-bridge", kind: .hidSlot, digits: digits)
-                let secret = try OTPSecret(base32: created.secret)
-                var key = secret.withUnsafeBytes { Array($0) }
-                defer { Crypto.wipe(&key) }
-                let configuration = try YubiOTPSlotConfiguration.hotp(key: key, digits: digits, initialMovingFactor: 0)
-                let device = try await enrollHIDSlot(
-                    backend: service, serial: created.serial, hid: hid, slot: slot, configuration: configuration,
+                let (created, device) = try await enrollHIDSlot(
+                    backend: service, hid: hid, slot: slot,
+                    create: {
+                        let created = try await service.createGenerated(user: user, issuer: "mfa-bridge", kind: .hidSlot, digits: digits)
+                        return (created, created.serial)
+                    },
+                    configuration: { created in
+                        let secret = try OTPSecret(base32: created.secret)
+                        var key = secret.withUnsafeBytes { Array($0) }
+                        defer { Crypto.wipe(&key) }
+                        return try YubiOTPSlotConfiguration.hotp(key: key, digits: digits, initialMovingFactor: 0)
+                    },
                     capture: { try captureTyped(2, hid: hid, slot: slot) },
-                    enable: { codes in try await service.enable(serial: created.serial, user: user, code1: codes[0], code2: codes[1]) })
+                    enable: { created, codes in try await service.enable(serial: created.serial, user: user, code1: codes[0], code2: codes[1]) })
                 let output = EnrollHIDOutput(
                     serial: created.serial, user: user, kind: DeviceKind.hidSlot.rawValue, slot: slot.slot, digits: digits, publicId: nil, device: device)
                 if json { try CLIOutput.printJSON(output); return }
@@ -123,18 +147,23 @@ extension EnrollCommand {
         func run() async throws {
             try await CLIOutput.run {
                 let service = try await backend.backend()
-                let created = try await service.createYubicoOTP(user: user)
-                var key = try Hex.decode(created.aesKey)
-                var privateID = try Hex.decode(created.privateId)
-                defer {
-                    Crypto.wipe(&key)
-                    Crypto.wipe(&privateID)
-                }
-                let configuration = try YubiOTPSlotConfiguration.yubicoOTP(publicID: try Modhex.decode(created.publicId), privateID: privateID, key: key)
-                let device = try await enrollHIDSlot(
-                    backend: service, serial: created.serial, hid: hid, slot: slot, configuration: configuration,
+                let (created, device) = try await enrollHIDSlot(
+                    backend: service, hid: hid, slot: slot,
+                    create: {
+                        let created = try await service.createYubicoOTP(user: user)
+                        return (created, created.serial)
+                    },
+                    configuration: { created in
+                        var key = try Hex.decode(created.aesKey)
+                        var privateID = try Hex.decode(created.privateId)
+                        defer {
+                            Crypto.wipe(&key)
+                            Crypto.wipe(&privateID)
+                        }
+                        return try YubiOTPSlotConfiguration.yubicoOTP(publicID: try Modhex.decode(created.publicId), privateID: privateID, key: key)
+                    },
                     capture: { try captureTyped(1, hid: hid, slot: slot) },
-                    enable: { otps in try await service.enable(serial: created.serial, user: user, otp: otps[0]) })
+                    enable: { created, otps in try await service.enable(serial: created.serial, user: user, otp: otps[0]) })
                 let output = EnrollHIDOutput(
                     serial: created.serial, user: user, kind: DeviceKind.yubicoOTP.rawValue, slot: slot.slot, digits: nil, publicId: created.publicId,
                     device: device)

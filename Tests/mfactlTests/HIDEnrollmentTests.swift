@@ -119,4 +119,41 @@ struct HIDEnrollmentTests {
         let status = try VirtualYubiKey.json(try await key.mfactl(["hid", "status", "--json"]))
         #expect((status["slots"] as? [[String: Any]])?.allSatisfy { $0["configured"] as? Bool == false } == true, "\(status)")
     }
+
+    @Test("no key connected: enroll fails before a device exists (nothing pending counts toward the user's limit)")
+    func noKey() async throws {
+        let target = try await Target.make(remote: false)
+        defer { target.remove() }
+        for kind in ["hid-hotp", "hid-yubiotp"] {
+            // Outside the umockdev testbed there is no USB token at all.
+            let enroll = try await target.mfactl(["enroll", kind, "--user", "nokey", "--slot", "1"])
+            #expect(enroll.status != 0 && !enroll.stderr.isEmpty, "\(kind): \(enroll.stdout) \(enroll.stderr)")
+        }
+        let listed = await Self.json(try await target.mfactl(["mfa", "list", "--user", "nokey", "--json"]).stdout)["devices"] as? [[String: Any]]
+        #expect(listed?.isEmpty == true, "\(String(describing: listed))")
+        let audit = try await target.mfactl(["audit", "list", "--json"])
+        #expect(!audit.stdout.contains("nokey"), "nothing was created, so nothing was deleted either: \(audit.stdout)")
+    }
+
+    @Test("a slot already programmed is refused before a device exists; --force says it overwrites it and enrolls")
+    func programmedSlot() async throws {
+        let key = try VirtualYubiKey()
+        defer { key.remove() }
+        let target = try await Target.make(remote: false)
+        defer { target.remove() }
+        let programmed = try await key.mfactl(["hid", "program-hotp", "--slot", "1", "--secret-hex", "3132333435363738393031323334353637383930"])
+        #expect(programmed.status == 0, "\(programmed.stderr)")
+        let refused = try await key.mfactl(["enroll", "hid-hotp", "--user", "kept", "--slot", "1"] + target.arguments, options: ["--touch", "1", "--touches", "2"])
+        #expect(refused.status != 0 && refused.stderr.contains("already programmed") && refused.stderr.contains("--force"), "\(refused.stderr)")
+        let none = await Self.json(try await target.mfactl(["mfa", "list", "--user", "kept", "--json"]).stdout)["devices"] as? [[String: Any]]
+        #expect(none?.isEmpty == true, "\(String(describing: none))")
+        // The slot still types the old seed's first code (RFC 4226's counter 0: 755224).
+        let typed = try await key.mfactl(["hid", "capture", "--slot", "1", "--json"], options: ["--touch", "1"])
+        #expect(try VirtualYubiKey.json(typed)["otp"] as? String == "755224", "\(typed.stdout) \(typed.stderr)")
+        let forced = try await key.mfactl(
+            ["enroll", "hid-hotp", "--user", "kept", "--slot", "1", "--force"] + target.arguments, options: ["--touch", "1", "--touches", "2"])
+        #expect(forced.status == 0 && forced.stderr.contains("overwriting slot 1"), "\(forced.stderr)")
+        let listed = await Self.json(try await target.mfactl(["mfa", "list", "--user", "kept", "--json"]).stdout)["devices"] as? [[String: Any]]
+        #expect(listed?.count == 1 && listed?.first?["state"] as? String == "active", "\(String(describing: listed))")
+    }
 }
