@@ -33,8 +33,8 @@ extension MFAService {
                 serial: publicID, kind: .yubicoOTP, owner: user, state: .pending, algorithm: .sha1, digits: 44, period: 0, counter: 0,
                 sealedSecret: try vault.seal(secret, serial: publicID), createdAt: now)
             do throws(MFAError) {
-                try await store.insert(
-                    record, maximumPerOwner: policy.maximumDevicesPerUser,
+                try await insertWithinLimit(
+                    record,
                     audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: publicID, result: "ok", detail: DeviceKind.yubicoOTP.rawValue))
             } catch where error.code == .alreadyExists && attempts < 3 {
                 attempts += 1  // 40 random bits collided with a stored serial: draw again
@@ -63,8 +63,8 @@ extension MFAService {
             serial: serial, kind: .yubicoOTP, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: .sha1, digits: 44, period: 0,
             counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
         record.seedFingerprint = SeedFingerprinter(vault: vault).fingerprint(secret)
-        try await store.insert(
-            record, maximumPerOwner: policy.maximumDevicesPerUser,
+        try await insertWithinLimit(
+            record,
             audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: DeviceKind.yubicoOTP.rawValue))
     }
 
@@ -80,6 +80,7 @@ extension MFAService {
         }
         try checkEnableable(device, by: user)
         let now = clock()
+        try await refuseIfLapsed(device, now: now, actor: actor)
         let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
         guard let match else {
             if ignoringWatermark != nil { throw MFAError(.invalidCode, "this OTP was already used") }

@@ -103,8 +103,8 @@ public struct MFAService: Sendable {
         let record = DeviceRecord(
             serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
             counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
-        try await store.insert(
-            record, maximumPerOwner: policy.maximumDevicesPerUser,
+        try await insertWithinLimit(
+            record,
             audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
         return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
     }
@@ -134,8 +134,8 @@ public struct MFAService: Sendable {
             period: kind.isCounterBased ? 0 : period, counter: kind.isCounterBased ? counter : 0,
             sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
         record.seedFingerprint = SeedFingerprinter(vault: vault).fingerprint(secret)
-        try await store.insert(
-            record, maximumPerOwner: policy.maximumDevicesPerUser,
+        try await insertWithinLimit(
+            record,
             audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: kind.rawValue))
     }
 
@@ -146,6 +146,7 @@ public struct MFAService: Sendable {
         var device = try await existing(serial)
         try checkEnableable(device, by: user)
         let now = clock()
+        try await refuseIfLapsed(device, now: now, actor: actor)
         guard !device.kind.isYubicoOTP else {
             throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: enable it with one OTP (enable(user:serial:otp:))")
         }
@@ -172,10 +173,17 @@ public struct MFAService: Sendable {
         device.owner = user
         device.state = .active
         device.enabledAt = now
-        guard try await store.update(
-            device, maximumPerOwner: assigning ? policy.maximumDevicesPerUser : nil,
-            audit: AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: device.serial, result: "ok", detail: detail))
-        else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
+        let audit = AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: device.serial, result: "ok", detail: detail)
+        let limit = assigning ? policy.maximumDevicesPerUser : nil
+        let updated: Bool
+        do throws(MFAError) {
+            updated = try await store.update(device, maximumPerOwner: limit, audit: audit)
+        } catch where error.code == .limitExceeded {
+            // At the limit: the user's lapsed enrollments go first, then one more try.
+            guard try await expirePending(owner: user, now: now, actor: actor) > 0 else { throw error }
+            updated = try await store.update(device, maximumPerOwner: limit, audit: audit)
+        }
+        guard updated else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
     }
 
     /// Re-synchronizes an active (or locked) device from two consecutive codes searched over the sync

@@ -72,6 +72,9 @@ public protocol MFAStore: Sendable {
     func device(serial: String) async throws(MFAError) -> DeviceRecord?
     func devices(owner: String) async throws(MFAError) -> [DeviceRecord]
     func devices(assignment: Assignment) async throws(MFAError) -> [DeviceRecord]
+    /// Every owner's devices in `state` created before `createdBefore` (Unix seconds), ordered by
+    /// creation time then serial: the pending enrollments to list or expire, without a scan per user.
+    func devices(state: DeviceState, createdBefore: Int64) async throws(MFAError) -> [DeviceRecord]
 
     /// Replaces the stored row if its revision is still `device.revision` (and bumps the revision).
     /// With `maximumPerOwner`, also checks the owner's device count (assignment from inventory).

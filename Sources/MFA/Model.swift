@@ -28,6 +28,12 @@ public enum DeviceKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// The life of a device: `unassigned` (inventory) → `pending` → `active` ⇄ `locked`; `deactivated`.
 public enum DeviceState: String, Sendable, Hashable, CaseIterable, Codable {
     case unassigned, pending, active, locked, deactivated
+
+    /// The states' names, for messages ("unassigned, pending, active, locked or deactivated").
+    public static var allNames: String {
+        let names = allCases.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
 }
 
 /// A device as stored. The secret is sealed (``SecretVault``); it is never part of a list or report.
@@ -94,6 +100,15 @@ public struct DeviceRecord: Sendable, Hashable {
 /// Which devices an inventory listing shows.
 public enum Assignment: String, Sendable, CaseIterable {
     case assigned, unassigned, any
+
+    /// Whether `device` belongs to this filter.
+    public func includes(_ device: DeviceRecord) -> Bool {
+        switch self {
+        case .assigned: device.owner != nil
+        case .unassigned: device.owner == nil
+        case .any: true
+        }
+    }
 }
 
 /// The rules of the service. Defaults follow what admins expect from AWS IAM MFA, tightened.
@@ -129,6 +144,9 @@ public struct Policy: Sendable, Hashable {
     /// Seconds a pending Idempotency-Key claim holds before a retry of the same request may take it
     /// over (the first attempt's process died or its store call failed).
     public var idempotencyLeaseSeconds: Int64 = 10
+    /// Seconds a pending device may wait to be enabled; then it expires and is deleted (audited
+    /// `device.expire`), so abandoned enrollments never fill a user's device limit.
+    public var pendingLifetimeSeconds: Int64 = 86_400
     /// Bytes of a generated virtual seed (160 bits, RFC 4226's recommendation).
     public var virtualSeedBytes = 20
 

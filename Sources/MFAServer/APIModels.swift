@@ -152,8 +152,10 @@ public struct DeviceView: ResponseCodable, Sendable {
     public var createdAt: Int64
     public var enabledAt: Int64?
     public var lastUsedAt: Int64?
+    /// A pending device's expiry (Unix seconds): not enabled by then, it is deleted.
+    public var expiresAt: Int64?
 
-    public init(_ d: DeviceRecord) {
+    public init(_ d: DeviceRecord, expiresAt: Int64? = nil) {
         serial = d.serial
         kind = d.kind.rawValue
         user = d.owner
@@ -168,6 +170,14 @@ public struct DeviceView: ResponseCodable, Sendable {
         createdAt = d.createdAt
         enabledAt = d.enabledAt
         lastUsedAt = d.lastUsedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+extension MFAService {
+    /// `devices` as the API and the CLI show them, pending ones with their expiry.
+    public func views(_ devices: [DeviceRecord]) -> [DeviceView] {
+        devices.map { DeviceView($0, expiresAt: pendingExpiry(of: $0)) }
     }
 }
 

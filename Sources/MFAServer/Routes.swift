@@ -130,13 +130,20 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
         guard let assignment = Assignment(rawValue: text) else {
             throw APIError(.badRequest, code: "invalid-input", message: "assignment must be assigned, unassigned or any")
         }
-        return DeviceList(devices: try await call { try await service.inventory(assignment) }.map(DeviceView.init))
+        guard let stateText = request.uri.queryParameters.get("state") else {
+            return DeviceList(devices: service.views(try await call { try await service.inventory(assignment) }))
+        }
+        guard let state = DeviceState(rawValue: String(stateText)) else {
+            throw APIError(.badRequest, code: "invalid-input", message: "state must be one of \(DeviceState.allNames)")
+        }
+        let devices = try await call { try await service.devices(state: state) }.filter { assignment.includes($0) }
+        return DeviceList(devices: service.views(devices))
     }
 
     table.add(router, .get, "/v1/users/:user/devices") { _, context -> DeviceList in
         _ = try context.require(.technician)
         let user = try context.parameters.decoded("user")
-        return DeviceList(devices: try await call { try await service.list(user: user) }.map(DeviceView.init))
+        return DeviceList(devices: service.views(try await call { try await service.list(user: user) }))
     }
 
     table.add(router, .post, "/v1/devices/:serial/enable") { request, context -> StatusResponse in

@@ -105,6 +105,10 @@ extension SQLiteMFAStore {
             // The id of the vault key the secrets are sealed with (see `checkVaultKey`).
             try db.execute(sql: "CREATE TABLE vault_key (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), key_id BLOB NOT NULL)")
         }
+        migrator.registerMigration("v9-devices-by-state") { db in
+            // Pending enrollments across users (listed, and expired by `MFAService.expirePending`).
+            try db.execute(sql: "CREATE INDEX devices_state_created ON devices(state, created_at)")
+        }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
         for attempt in 1...10 {

@@ -28,6 +28,8 @@ protocol Backend: Sendable {
     func unlock(serial: String) async throws -> Bool
     func devices(user: String) async throws -> [DeviceView]
     func inventory(_ assignment: Assignment) async throws -> [DeviceView]
+    /// Every user's devices in `state` (pending enrollments across users), oldest first.
+    func devices(state: DeviceState) async throws -> [DeviceView]
     func report() async throws -> [CredentialReportRow]
     func audit(after: Int64, limit: Int) async throws -> [AuditEntryView]
     func auditVerify() async throws -> AuditVerifyResponse
@@ -56,7 +58,7 @@ struct BackendOptions: ParsableArguments {
             guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw CLIError("--server must be an http(s) URL") }
             return RemoteBackend(base: url, token: key)
         }
-        return LocalBackend(service: try await store.openService(mustExist: readOnly))
+        return LocalBackend(service: try await store.openService(policy: try StoreOptions.environmentPolicy(), mustExist: readOnly))
     }
 }
 
@@ -95,8 +97,9 @@ struct LocalBackend: Backend {
     func deactivate(serial: String) async throws -> Bool { try await service.deactivate(serial: serial, actor: actor) }
     func delete(serial: String) async throws { try await service.delete(serial: serial, actor: actor) }
     func unlock(serial: String) async throws -> Bool { try await service.unlock(serial: serial, actor: actor) }
-    func devices(user: String) async throws -> [DeviceView] { try await service.list(user: user).map(DeviceView.init) }
-    func inventory(_ assignment: Assignment) async throws -> [DeviceView] { try await service.inventory(assignment).map(DeviceView.init) }
+    func devices(user: String) async throws -> [DeviceView] { service.views(try await service.list(user: user)) }
+    func inventory(_ assignment: Assignment) async throws -> [DeviceView] { service.views(try await service.inventory(assignment)) }
+    func devices(state: DeviceState) async throws -> [DeviceView] { service.views(try await service.devices(state: state)) }
     func report() async throws -> [CredentialReportRow] { try await service.credentialReport() }
     func audit(after: Int64, limit: Int) async throws -> [AuditEntryView] {
         try await service.auditEntries(after: after, limit: limit).map { e in
@@ -200,6 +203,9 @@ struct RemoteBackend: Backend {
     }
     func inventory(_ assignment: Assignment) async throws -> [DeviceView] {
         try await request("GET", "/v1/devices?assignment=\(assignment.rawValue)", as: DeviceList.self).devices
+    }
+    func devices(state: DeviceState) async throws -> [DeviceView] {
+        try await request("GET", "/v1/devices?state=\(state.rawValue)", as: DeviceList.self).devices
     }
     func report() async throws -> [CredentialReportRow] { try await request("GET", "/v1/reports/credentials", as: ReportResponse.self).rows }
     func audit(after: Int64, limit: Int) async throws -> [AuditEntryView] {

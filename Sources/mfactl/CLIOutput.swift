@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MFA
 import OTP
 
 /// A refusal or usage problem found while running a command (exit status 2, message on stderr).
@@ -11,11 +12,7 @@ struct CLIError: Error, CustomStringConvertible {
 /// Shared output and error conventions of every mfactl command.
 enum CLIOutput {
     /// A Unix time as ISO 8601 in UTC (`2026-12-03T18:30:00Z`), as every text and JSON time prints.
-    static func isoTime(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-    }
+    static func isoTime(_ seconds: Int64) -> String { SecondsText.iso(seconds) }
 
     /// Prints `value` as pretty, key-sorted JSON on standard output.
     static func printJSON(_ value: some Encodable) throws {

@@ -191,13 +191,29 @@ struct MFACommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A user's devices.")
+        static let configuration = CommandConfiguration(
+            abstract: "A user's devices, or every user's devices in one state (--state pending: enrollments not yet enabled, with their expiry).")
         @OptionGroup var backend: BackendOptions
-        @Option var user: String
+        @Option(help: "The user whose devices to list.") var user: String?
+        @Option(help: "Only devices in this state (\(DeviceState.allNames)); without --user, across all users.") var state: String?
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard user != nil || state != nil else { throw ValidationError("give --user, --state, or both") }
+            if let state, DeviceState(rawValue: state) == nil { throw ValidationError("--state must be \(DeviceState.allNames)") }
+        }
+
         func run() async throws {
             try await CLIOutput.run {
-                let devices = try await backend.backend(readOnly: true).devices(user: user)
+                let service = try await backend.backend(readOnly: true)
+                let wanted = state.flatMap(DeviceState.init(rawValue:))
+                var devices: [DeviceView]
+                if let user {
+                    devices = try await service.devices(user: user)
+                    if let wanted { devices = devices.filter { $0.state == wanted.rawValue } }
+                } else {
+                    devices = try await service.devices(state: wanted ?? .pending)
+                }
                 if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)); return }
                 DeviceListOutput(devices: devices).printTable()
             }
@@ -207,11 +223,34 @@ struct MFACommand: AsyncParsableCommand {
 
 struct DeviceListOutput: Encodable {
     let devices: [DeviceView]
-    func printTable() {
+
+    func printTable(now: Int64 = Int64(Date().timeIntervalSince1970)) {
         if devices.isEmpty { print("no devices"); return }
+        var table = TextTable("SERIAL", "KIND", "STATE", "USER", "FAILURES", "DRIFT", "CREATED", "NOTE")
         for d in devices {
-            print("\(d.serial)\t\(d.kind)\t\(d.state)\t\(d.user ?? "-")\tfailures \(d.failureCount)\tdrift \(d.driftSteps)")
+            table.add(d.serial, d.kind, d.state, d.user ?? "-", String(d.failureCount), Self.drift(d), CLIOutput.isoTime(d.createdAt), Self.note(d, now: now))
         }
+        table.print()
+    }
+
+    /// TOTP drift in seconds with its sign; counter-based and Yubico OTP devices have none.
+    static func drift(_ d: DeviceView) -> String {
+        guard let period = d.period else { return "-" }
+        let seconds = d.driftSteps * period
+        return seconds > 0 ? "+\(seconds)s" : "\(seconds)s"
+    }
+
+    /// What an admin needs to know next: a lock in force, a pending device's expiry.
+    static func note(_ d: DeviceView, now: Int64) -> String {
+        if d.state == DeviceState.locked.rawValue, let until = d.lockedUntil {
+            return until > now
+                ? "locked until \(CLIOutput.isoTime(until)) (\(d.failureCount) failures)"
+                : "lock ended \(CLIOutput.isoTime(until)); the next correct code signs in"
+        }
+        if let expires = d.expiresAt {
+            return expires > now ? "expires \(CLIOutput.isoTime(expires))" : "expired \(CLIOutput.isoTime(expires)) (it will be deleted; enabling it fails)"
+        }
+        return ""
     }
 }
 

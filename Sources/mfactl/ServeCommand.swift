@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     var adminKeyFile: String?
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection with no request may stay open.") var idleTimeout: Int = 60
     @Option(name: .customLong("request-timeout"), help: "Seconds a request's head may take to arrive, and its body may pause.") var requestTimeout: Int = 30
+    @Option(name: .customLong("pending-lifetime"), help: "How long a pending device may wait to be enabled before it is deleted (24h, 7d, seconds; or MFA_PENDING_LIFETIME).")
+    var pendingLifetime: String?
     @Option(name: .customLong("max-connections"), help: "Connections open at once; more clients wait in the listen backlog (default 4096, or what the open-file limit allows).")
     var maxConnections: Int?
 
@@ -49,7 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
             let connections = try FileLimit.ensure(connections: maxConnections ?? 4_096, exactly: maxConnections != nil)
             if connections < (maxConnections ?? 4_096) { say("max connections: \(connections) (the open-file limit allows no more)") }
             let limits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maxConnections: connections)
-            var policy = Policy()
+            var policy = try StoreOptions.environmentPolicy()
+            if let pendingLifetime { policy.pendingLifetimeSeconds = try StoreOptions.pendingLifetime(pendingLifetime, from: "--pending-lifetime") }
             policy.totpWindow = totpWindow
             policy.hotpLookAhead = hotpLookAhead
             policy.lockoutThreshold = lockoutThreshold
@@ -66,8 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
-            let sweeper = Task { await IdempotencySweeper.run(service: service) }
-            defer { sweeper.cancel() }
+            let sweepers = [
+                Task { await Sweepers.idempotency(service: service) },
+                Task { await Sweepers.pendingDevices(service: service, every: Sweepers.pendingInterval(lifetime: policy.pendingLifetimeSeconds)) },
+            ]
+            defer { for sweeper in sweepers { sweeper.cancel() } }
             try await app.runService()
         }
     }

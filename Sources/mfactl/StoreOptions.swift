@@ -34,6 +34,22 @@ struct StoreOptions: ParsableArguments {
     /// An environment variable's value; empty counts as unset.
     static func setting(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
+    /// The default policy with what the environment sets for every command (`MFA_PENDING_LIFETIME`),
+    /// so a local command and `serve` on one store expire pending devices alike.
+    static func environmentPolicy() throws -> Policy {
+        var policy = Policy()
+        if let text = setting("MFA_PENDING_LIFETIME") { policy.pendingLifetimeSeconds = try pendingLifetime(text, from: "MFA_PENDING_LIFETIME") }
+        return policy
+    }
+
+    /// A pending lifetime (`24h`, `7d`, seconds) from `source`, within 1 second to 365 days.
+    static func pendingLifetime(_ text: String, from source: String) throws -> Int64 {
+        guard let seconds = SecondsText.parse(text), (1...31_536_000).contains(seconds) else {
+            throw CLIError("\(source) must be a time from 1s to 365d (for example 24h or 7d), got '\(text)'")
+        }
+        return seconds
+    }
+
     /// Where the vault key comes from, for start-up messages (never the key itself).
     var keySource: String {
         Self.setting("MFA_VAULT_KEY") == nil ? effectiveKeyFile : "MFA_VAULT_KEY"
