@@ -50,14 +50,21 @@ extension MFAService {
                 + "expire after \(SecondsText.describe(policy.pendingLifetimeSeconds)); it was deleted, so enroll again")
     }
 
-    /// Inserts a device for an owner within the per-owner limit; at the limit, the owner's lapsed
-    /// pending devices are expired and the insert tried once more.
+    /// Inserts a device for an owner within the per-owner limit (see ``withinLimit(owner:now:actor:_:)``).
     func insertWithinLimit(_ record: DeviceRecord, audit: AuditDraft) async throws(MFAError) {
+        try await withinLimit(owner: record.owner, now: audit.time, actor: audit.actor) { () throws(MFAError) in
+            try await store.insert(record, maximumPerOwner: policy.maximumDevicesPerUser, audit: audit)
+        }
+    }
+
+    /// Runs a store call that checks `owner`'s device limit; at the limit, the owner's lapsed pending
+    /// devices are expired and the call tried once more.
+    func withinLimit<T>(owner: String?, now: Int64, actor: String, _ call: () async throws(MFAError) -> T) async throws(MFAError) -> T {
         do throws(MFAError) {
-            try await store.insert(record, maximumPerOwner: policy.maximumDevicesPerUser, audit: audit)
+            return try await call()
         } catch where error.code == .limitExceeded {
-            guard let owner = record.owner, try await expirePending(owner: owner, now: audit.time, actor: audit.actor) > 0 else { throw error }
-            try await store.insert(record, maximumPerOwner: policy.maximumDevicesPerUser, audit: audit)
+            guard let owner, try await expirePending(owner: owner, now: now, actor: actor) > 0 else { throw error }
+            return try await call()
         }
     }
 

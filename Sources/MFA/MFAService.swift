@@ -175,13 +175,8 @@ public struct MFAService: Sendable {
         device.enabledAt = now
         let audit = AuditDraft(time: now, actor: actor, action: "device.enable", user: user, serial: device.serial, result: "ok", detail: detail)
         let limit = assigning ? policy.maximumDevicesPerUser : nil
-        let updated: Bool
-        do throws(MFAError) {
-            updated = try await store.update(device, maximumPerOwner: limit, audit: audit)
-        } catch where error.code == .limitExceeded {
-            // At the limit: the user's lapsed enrollments go first, then one more try.
-            guard try await expirePending(owner: user, now: now, actor: actor) > 0 else { throw error }
-            updated = try await store.update(device, maximumPerOwner: limit, audit: audit)
+        let updated = try await withinLimit(owner: user, now: now, actor: actor) { () throws(MFAError) in
+            try await store.update(device, maximumPerOwner: limit, audit: audit)
         }
         guard updated else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
     }

@@ -38,15 +38,17 @@ struct EnrollHIDOutput: Encodable {
 }
 
 /// Checks what can be checked before a device exists: the access code's form, that a key with an OTP
-/// interface answers, and that the slot is empty (or `force` says what it overwrites).
-func precheckHIDSlot(hid: HIDDeviceOptions, slot: EnrollSlotOptions) throws {
-    _ = try slot.accessCodeBytes()
+/// interface answers, and that the slot is empty (or `force` says what it overwrites). Returns the
+/// access code's bytes.
+func precheckHIDSlot(hid: HIDDeviceOptions, slot: EnrollSlotOptions) throws -> [UInt8]? {
+    let access = try slot.accessCodeBytes()
     let configured = try hid.withSession { session, _ in session.status.isConfigured(slot.yubiSlot) }
-    guard configured else { return }
+    guard configured else { return access }
     guard slot.force else {
         throw CLIError("slot \(slot.slot) of the key is already programmed; --force overwrites it (what it holds now is lost)")
     }
     FileHandle.standardError.write(Data("overwriting slot \(slot.slot) of the key (--force)\n".utf8))
+    return access
 }
 
 /// Creates the pending device (`create`), programs the configuration it yields into the slot, runs
@@ -59,8 +61,7 @@ func enrollHIDSlot<Created: Sendable>(
     configuration: (Created) throws -> YubiOTPSlotConfiguration,
     capture: () throws -> [String], enable: (Created, [String]) async throws -> Void
 ) async throws -> (created: Created, device: String) {
-    try precheckHIDSlot(hid: hid, slot: slot)
-    let access = try slot.accessCodeBytes()
+    let access = try precheckHIDSlot(hid: hid, slot: slot)
     let (created, serial) = try await create()
     var programmed = false
     do {
