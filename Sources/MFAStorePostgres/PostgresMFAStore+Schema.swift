@@ -40,7 +40,9 @@ extension PostgresMFAStore {
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS seed_fingerprint BYTEA", logger: self.logger).collect()
                 _ = try await c.query("ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_failure_at BIGINT", logger: self.logger).collect()
                 _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_seed_fingerprint ON devices(seed_fingerprint)", logger: self.logger).collect()
-                _ = try await c.query("CREATE INDEX IF NOT EXISTS devices_state_created ON devices(state, created_at)", logger: self.logger).collect()
+                // Partial, so that a sign-in's update (which sets `state` on active rows) stays a HOT update.
+                _ = try await c.query(
+                    "CREATE INDEX IF NOT EXISTS devices_pending_created ON devices(created_at) WHERE state = 'pending'", logger: self.logger).collect()
                 // The row a rejection without a usable device counts its failure on, with a device's
                 // failure columns (`FailureBatch.decoySQL`).
                 _ = try await c.query("""

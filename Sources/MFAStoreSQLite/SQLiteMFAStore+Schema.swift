@@ -105,9 +105,11 @@ extension SQLiteMFAStore {
             // The id of the vault key the secrets are sealed with (see `checkVaultKey`).
             try db.execute(sql: "CREATE TABLE vault_key (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), key_id BLOB NOT NULL)")
         }
-        migrator.registerMigration("v9-devices-by-state") { db in
+        migrator.registerMigration("v9-pending-devices") { db in
             // Pending enrollments across users (listed, and expired by `MFAService.expirePending`).
-            try db.execute(sql: "CREATE INDEX devices_state_created ON devices(state, created_at)")
+            // Partial: a sign-in's update sets `state` on active rows, which this index never holds,
+            // so the hot path writes no entry of it (and a device's failure costs what the decoy's does).
+            try db.execute(sql: "CREATE INDEX devices_pending_created ON devices(created_at) WHERE state = 'pending'")
         }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
