@@ -14,7 +14,8 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --users) users="$2"; shift 2 ;;
     --postgres) postgres="$2"; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
+    -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "bench-service: unknown option $1 (--help lists them)" >&2; exit 64 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "bench-service: install wrk (apt-get install wrk)" >&2; exit 2; }

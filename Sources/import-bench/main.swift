@@ -4,21 +4,27 @@
 // several times, and prints the medians. The reference, python-pskc (Debian python3-pskc), reads and
 // decrypts the first --reference-keys keys of the same file in the same run (it is far slower, so on
 // a slice); 0 skips it. Usage: import-bench [--keys N] [--runs R] [--reference-keys M] [--json]
+import BenchArguments
 import Foundation
 import MFA
 import MFAStoreSQLite
 import OTP
 import SeedImport
 
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let value = Int(arguments[i + 1]) else { return fallback }
-    return value
-}
-let keys = option("--keys", 100_000)
-let runs = option("--runs", 5)
-let referenceKeys = min(option("--reference-keys", 10_000), keys)
-let json = arguments.contains("--json")
+let arguments = BenchArguments(
+    usage: """
+        usage: import-bench [--keys N] [--runs R] [--reference-keys M] [--json]
+          Imports a PSK-encrypted PSKC file of N keys into a fresh SQLite store R times (medians), with
+          python-pskc reading the first M keys in the same run (build with -c release).
+          --keys N             key packages in the file (default 100000)
+          --runs R             imports, the median is reported (default 5)
+          --reference-keys M   keys python-pskc reads (default 10000, 0 skips the reference)
+          --json               print the figures as JSON
+        """, flags: ["--json"], options: ["--keys", "--runs", "--reference-keys"])
+let keys = arguments.int("--keys", 100_000, minimum: 1)
+let runs = arguments.int("--runs", 5, minimum: 1)
+let referenceKeys = min(arguments.int("--reference-keys", 10_000), keys)
+let json = arguments.flag("--json")
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

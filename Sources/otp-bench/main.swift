@@ -7,6 +7,7 @@
 // ratios, which are measured back to back, rather than absolute numbers across runs.
 import CLibOath
 import COpenSSL
+import BenchArguments
 import OTP
 
 #if canImport(Glibc)
@@ -48,13 +49,17 @@ func medianTime(runs: Int, _ body: () -> Void) -> Double {
 
 var sink: UInt64 = 0
 
-let arguments = CommandLine.arguments
-let json = arguments.contains("--json")
-let quick = arguments.contains("--quick")
-var runs = quick ? 3 : 9
-if let index = arguments.firstIndex(of: "--runs"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) {
-    runs = max(1, value)
-}
+let arguments = BenchArguments(
+    usage: """
+        usage: otp-bench [--json] [--runs N] [--quick]
+          Single-core OTP throughput with liboath measured in the same run (build with -c release).
+          --json      print the figures as JSON
+          --runs N    runs per figure, the median is reported (default 9, 3 with --quick)
+          --quick     a tenth of the work per run (a smoke test, not a measurement)
+        """, flags: ["--json", "--quick"], options: ["--runs"])
+let json = arguments.flag("--json")
+let quick = arguments.flag("--quick")
+let runs = arguments.int("--runs", quick ? 3 : 9, minimum: 1)
 let codesPerRun = quick ? 200_000 : 2_000_000
 let verifiesPerRun = quick ? 50_000 : 500_000
 

@@ -9,17 +9,23 @@
 import Foundation
 import MFA
 @_spi(Testing) import MFAStoreSQLite
+import BenchArguments
 import OTP
 
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let value = Int(arguments[i + 1]) else { return fallback }
-    return value
-}
-let rounds = option("--rounds", 5_000)
-let json = arguments.contains("--json")
-let idempotencyRows = option("--idempotency-rows", 0)
-let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+let arguments = BenchArguments(
+    usage: """
+        usage: reject-bench [--rounds N] [--idempotency-rows N] [--only CASE] [--json]
+          Rejection costs by reason on a fresh SQLite store, each case's median over the rounds and its
+          ratio to a wrong code's (build with -c release).
+          --rounds N             rounds, one verify per case each (default 5000)
+          --idempotency-rows N   fill the Idempotency-Key table with N rows first (default 0)
+          --only CASE            time one case alone (to profile it)
+          --json                 print the figures as JSON
+        """, flags: ["--json"], options: ["--rounds", "--idempotency-rows", "--only"])
+let rounds = arguments.int("--rounds", 5_000, minimum: 1)
+let json = arguments.flag("--json")
+let idempotencyRows = arguments.int("--idempotency-rows", 0)
+let only = arguments.string("--only")
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reject-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

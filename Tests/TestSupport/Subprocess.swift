@@ -7,6 +7,13 @@ public struct ProcessResult: Sendable {
     public let signaled: Bool
     public let stdout: String
     public let stderr: String
+
+    public init(status: Int32, signaled: Bool, stdout: String, stderr: String) {
+        self.status = status
+        self.signaled = signaled
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Helpers for tests that cross-check against programs nobody here wrote (oathtool, pyotp, ykman, …).
@@ -101,6 +108,10 @@ public enum TestTools {
         }
         return directory
     }
+
+    /// The package's root directory (where `Package.swift`, the README and `Docs/` are).
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Path of a product built alongside the tests.
     public static func product(_ name: String) -> String {
