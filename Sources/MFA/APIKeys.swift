@@ -14,6 +14,8 @@ public enum Scope: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// A stored API key: its id, name and scopes, and the SHA-256 of its secret part (never the secret).
+/// The name is unique among the keys not revoked, so an admin can tell keys apart and revoke the
+/// right one; an optional expiry retires keys nobody remembers to revoke.
 public struct APIKeyRecord: Sendable, Hashable {
     public let id: String
     public let name: String
@@ -21,26 +23,45 @@ public struct APIKeyRecord: Sendable, Hashable {
     public let secretHash: [UInt8]
     public let createdAt: Int64
     public var revokedAt: Int64?
+    /// When the key stops authenticating (Unix seconds), or nil for never.
+    public var expiresAt: Int64?
+    /// When the key last authenticated, to within ``APIKeyTokens/lastUsedResolution`` seconds.
+    public var lastUsedAt: Int64?
 
-    public init(id: String, name: String, scopes: [Scope], secretHash: [UInt8], createdAt: Int64, revokedAt: Int64? = nil) {
+    public init(id: String, name: String, scopes: [Scope], secretHash: [UInt8], createdAt: Int64, revokedAt: Int64? = nil,
+                expiresAt: Int64? = nil, lastUsedAt: Int64? = nil) {
         self.id = id
         self.name = name
         self.scopes = scopes
         self.secretHash = secretHash
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
     }
 
     public func allows(_ scope: Scope) -> Bool { revokedAt == nil && (scopes.contains(.admin) || scopes.contains(scope)) }
+
+    /// Not revoked and not expired at `now`.
+    public func isUsable(at now: Int64) -> Bool { revokedAt == nil && expiresAt.map { now < $0 } ?? true }
+
+    /// `active`, `expired` or `revoked` at `now`.
+    public func state(at now: Int64) -> String { revokedAt != nil ? "revoked" : isUsable(at: now) ? "active" : "expired" }
 }
 
 /// Issues and checks bearer tokens of the form `mfa_<id>_<secret>`: the id finds the record, the
 /// secret (160 random bits, Base32) is compared by SHA-256 in constant time.
 public enum APIKeyTokens {
-    public static func generate(name: String, scopes: [Scope], now: Int64) -> (record: APIKeyRecord, token: String) {
+    /// `last_used` is written at most once per this many seconds per key: a sign-in gateway's key
+    /// authenticates thousands of times a second, and a write each time would double the store's load.
+    public static let lastUsedResolution: Int64 = 60
+    /// The longest expiry a key may be given (10 years).
+    public static let maximumLifetime: Int64 = 10 * 366 * 86_400
+
+    public static func generate(name: String, scopes: [Scope], now: Int64, expiresAt: Int64? = nil) -> (record: APIKeyRecord, token: String) {
         let id = Hex.encode(Crypto.randomBytes(6))
         let secret = Base32.encode(Crypto.randomBytes(20), padding: false).lowercased()
-        let record = APIKeyRecord(id: id, name: name, scopes: scopes, secretHash: Crypto.digest(.sha256, Array(secret.utf8)), createdAt: now)
+        let record = APIKeyRecord(id: id, name: name, scopes: scopes, secretHash: Crypto.digest(.sha256, Array(secret.utf8)), createdAt: now, expiresAt: expiresAt)
         return (record, "mfa_\(id)_\(secret)")
     }
 
@@ -60,16 +81,21 @@ public enum APIKeyTokens {
 }
 
 extension MFAService {
-    /// Creates an API key; the token is returned once.
-    public func createAPIKey(name: String, scopes: [Scope], actor: String) async throws(MFAError) -> (record: APIKeyRecord, token: String) {
+    /// Creates an API key that expires `lifetime` seconds from now (nil: never); the token is returned
+    /// once. A name an active key already has is refused (`already-exists`), so names tell keys apart.
+    public func createAPIKey(name: String, scopes: [Scope], lifetime: Int64? = nil, actor: String) async throws(MFAError) -> (record: APIKeyRecord, token: String) {
         guard !name.isEmpty, name.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw MFAError(.invalidInput, "a key name needs 1 to 64 printable characters")
         }
         guard !scopes.isEmpty else { throw MFAError(.invalidInput, "an API key needs at least one scope") }
+        if let lifetime, !(1...APIKeyTokens.maximumLifetime).contains(lifetime) {
+            throw MFAError(.invalidInput, "an API key's expiry must be 1 second to 10 years away")
+        }
         let now = clock()
-        let (record, token) = APIKeyTokens.generate(name: name, scopes: scopes, now: now)
+        let (record, token) = APIKeyTokens.generate(name: name, scopes: scopes, now: now, expiresAt: lifetime.map { now + $0 })
+        let expiry = record.expiresAt.map { " expires \($0)" } ?? ""
         try await store.insertAPIKey(record, audit: AuditDraft(time: now, actor: actor, action: "apikey.create", result: "ok",
-                                                               detail: "\(record.id) \(name) \(scopes.map(\.rawValue).joined(separator: ","))"))
+                                                               detail: "\(record.id) \(name) \(scopes.map(\.rawValue).joined(separator: ","))\(expiry)"))
         return (record, token)
     }
 
@@ -82,19 +108,39 @@ extension MFAService {
         return try await store.insertFirstAPIKey(record, audit: audit) ? (record, token) : nil
     }
 
-    /// The key a bearer token belongs to, if valid and not revoked.
+    /// The key a bearer token belongs to, if valid, not revoked and not expired. Records the use
+    /// (``APIKeyRecord/lastUsedAt``) when the stored one is older than the resolution.
     public func authenticate(token: String) async throws(MFAError) -> APIKeyRecord? {
-        guard let (id, secret) = APIKeyTokens.parse(token), let record = try await store.apiKey(id: id) else { return nil }
-        guard record.revokedAt == nil, APIKeyTokens.matches(record, secret: secret) else { return nil }
+        guard let (id, secret) = APIKeyTokens.parse(token), var record = try await store.apiKey(id: id) else { return nil }
+        let now = clock()
+        guard record.isUsable(at: now), APIKeyTokens.matches(record, secret: secret) else { return nil }
+        if record.lastUsedAt.map({ now - $0 >= APIKeyTokens.lastUsedResolution }) ?? true {
+            // Bookkeeping, not a decision: a store that cannot take this write fails the request's
+            // own work anyway, and a sign-in must not fail over a timestamp.
+            try? await store.touchAPIKey(id: id, at: now)
+            record.lastUsedAt = now
+        }
         return record
     }
 
     public func apiKeys() async throws(MFAError) -> [APIKeyRecord] { try await store.apiKeys() }
 
-    public func revokeAPIKey(id: String, actor: String) async throws(MFAError) {
+    /// Revokes key `id`: true when revoked now, false when it already was (nothing changed, like
+    /// `deactivate`); `no-such-key` when there is no such key.
+    @discardableResult
+    public func revokeAPIKey(id: String, actor: String) async throws(MFAError) -> Bool {
         let now = clock()
-        guard try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) else {
-            throw MFAError(.noSuchDevice, "no active API key \(id)")
+        if try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) {
+            return true
         }
+        guard try await store.apiKey(id: id) != nil else { throw MFAError(.noSuchKey, "no API key \(id)") }
+        return false
+    }
+}
+
+extension MFAError {
+    /// A new key named like one that is not revoked.
+    public static func apiKeyNameTaken(_ name: String) -> MFAError {
+        MFAError(.alreadyExists, "an API key named '\(name)' exists: choose another name, or revoke that key first")
     }
 }

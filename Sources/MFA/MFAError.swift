@@ -11,6 +11,8 @@ public struct MFAError: CodedError {
 
         public static let noSuchUser = Code(rawValue: "no-such-user")
         public static let noSuchDevice = Code(rawValue: "no-such-device")
+        /// No API key with this id.
+        public static let noSuchKey = Code(rawValue: "no-such-key")
         /// The codes given to enable or resync do not match (uniform: no hint which one).
         public static let invalidCode = Code(rawValue: "invalid-code")
         /// Two codes were valid but not consecutive.

@@ -117,7 +117,8 @@ public protocol MFAStore: Sendable {
     func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
         async throws(MFAError) -> Int
 
-    /// Stores a new API key (hash only).
+    /// Stores a new API key (hash only); `already-exists` when a key not revoked has its name (byte
+    /// for byte), checked atomically with the insert.
     func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError)
     /// Inserts `key` only if the store holds no API key at all, atomically across processes (two
     /// servers starting together on a new store make one first admin key); false when one exists.
@@ -126,6 +127,8 @@ public protocol MFAStore: Sendable {
     func apiKeys() async throws(MFAError) -> [APIKeyRecord]
     /// Marks a key revoked; false when there is no such unrevoked key.
     func revokeAPIKey(id: String, at: Int64, audit: AuditDraft) async throws(MFAError) -> Bool
+    /// Records that key `id` authenticated at `at` (not audited: bookkeeping, not a state change).
+    func touchAPIKey(id: String, at: Int64) async throws(MFAError)
 
     /// Claims `key` for a request whose body hashes to `requestHash`. An entry older than `ttl`
     /// seconds counts as absent (and is replaced), and so does a claim of the same request still

@@ -36,7 +36,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public init(_ error: MFAError) {
         let status: HTTPResponse.Status
         switch error.code {
-        case .noSuchDevice, .noSuchUser: status = .notFound
+        case .noSuchDevice, .noSuchUser, .noSuchKey: status = .notFound
         case .invalidCode, .notConsecutive: status = .unprocessableContent
         case .limitExceeded, .alreadyExists, .conflict: status = .conflict
         case .locked: status = HTTPResponse.Status(code: 423, reasonPhrase: "Locked")

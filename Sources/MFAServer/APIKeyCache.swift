@@ -1,3 +1,4 @@
+import Foundation
 import MFA
 import Synchronization
 
@@ -33,6 +34,8 @@ final class APIKeyCache: Sendable {
     /// The entry for key `id` if it has not expired at `now`.
     private func fresh(_ id: String, at now: ContinuousClock.Instant) -> Entry? {
         guard let entry = entries.withLock({ $0[ByteKey(id)] }), entry.expires > now else { return nil }
+        // A key's own expiry ends it here too, not up to a cache lifetime later.
+        if entry.record.expiresAt != nil, !entry.record.isUsable(at: Int64(Date().timeIntervalSince1970)) { return nil }
         return entry
     }
 

@@ -234,6 +234,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
         return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
     }
 
+    addAPIKeyRoutes(router, table, service: service)
     return router
 }
 

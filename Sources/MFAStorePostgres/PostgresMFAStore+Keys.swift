@@ -7,9 +7,24 @@ import PostgresNIO
 
 extension PostgresMFAStore {
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
-        try await transaction { c in
+        let inserted: Bool = try await transaction { c in
+            // Creates take turns (a rare admin action), so the name check and the insert are one step;
+            // sign-ins only read the table, which this lock mode lets through.
+            _ = try await c.query("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE", logger: self.logger).collect()
+            let taken = try await c.query("SELECT 1 FROM api_keys WHERE name = \(key.name) AND revoked_at IS NULL", logger: self.logger).collect().count
+            guard taken == 0 else { return false }
             try await self.insertKeyRow(key, c)
             try await self.append(c, audit)
+            return true
+        }
+        guard inserted else { throw MFAError.apiKeyNameTaken(key.name) }
+    }
+
+    public func touchAPIKey(id: String, at: Int64) async throws(MFAError) {
+        _ = try await guarded {
+            try await self.client.query(
+                "UPDATE api_keys SET last_used_at = \(at) WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < \(at))", logger: self.logger
+            ).collect()
         }
     }
 
@@ -28,8 +43,9 @@ extension PostgresMFAStore {
     /// The row of a new API key (its secret's hash only), in the caller's transaction.
     func insertKeyRow(_ key: APIKeyRecord, _ c: PostgresConnection) async throws {
         _ = try await c.query("""
-            INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at)
-            VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL)
+            INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at, expires_at)
+            VALUES (\(key.id), \(key.name), \(key.scopes.map(\.rawValue).joined(separator: ",")), \(ByteBuffer(bytes: key.secretHash)), \(key.createdAt), NULL,
+                    \(key.expiresAt))
             """, logger: logger).collect()
     }
 
@@ -57,7 +73,8 @@ extension PostgresMFAStore {
             id: try r["id"].decode(String.self), name: try r["name"].decode(String.self),
             scopes: try r["scopes"].decode(String.self).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
             secretHash: bytes(try r["secret_hash"].decode(ByteBuffer.self)), createdAt: try r["created_at"].decode(Int64.self),
-            revokedAt: try r["revoked_at"].decode(Int64?.self))
+            revokedAt: try r["revoked_at"].decode(Int64?.self), expiresAt: try r["expires_at"].decode(Int64?.self),
+            lastUsedAt: try r["last_used_at"].decode(Int64?.self))
     }
 
     public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {

@@ -93,6 +93,17 @@ extension PostgresMFAStore {
                         revoked_at BIGINT
                     )
                     """, logger: self.logger).collect()
+                // Expiry and last use; names unique among keys not revoked (older stores' duplicates keep
+                // the oldest's name, the others get their id appended).
+                _ = try await c.query("ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS expires_at BIGINT", logger: self.logger).collect()
+                _ = try await c.query("ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS last_used_at BIGINT", logger: self.logger).collect()
+                _ = try await c.query("""
+                    UPDATE api_keys SET name = name || ' (' || id || ')' WHERE revoked_at IS NULL AND EXISTS (
+                        SELECT 1 FROM api_keys older WHERE older.revoked_at IS NULL AND older.name = api_keys.name
+                          AND (older.created_at, older.id) < (api_keys.created_at, api_keys.id))
+                    """, logger: self.logger).collect()
+                _ = try await c.query(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL", logger: self.logger).collect()
                 _ = try await c.query("""
                     CREATE TABLE IF NOT EXISTS audit_checkpoint (
                         id BIGINT PRIMARY KEY CHECK (id = 1),

@@ -6,16 +6,29 @@ import MFA
 
 extension SQLiteMFAStore {
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) {
-        try await write(keepsDevices: true) { db in
+        // The writer's transaction is IMMEDIATE: the name check and the insert are one step (and the
+        // partial unique index api_keys_active_name backs it).
+        let inserted: Bool = try await write(keepsDevices: true) { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE name = ? AND revoked_at IS NULL", arguments: [key.name]) == 0 else {
+                return false
+            }
             try Self.insertKeyRow(key, db)
             try self.append(db, audit)
+            return true
         }
+        guard inserted else { throw MFAError.apiKeyNameTaken(key.name) }
     }
 
     /// The row of a new API key (its secret's hash only).
     static func insertKeyRow(_ key: APIKeyRecord, _ db: Database) throws {
-        try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
-                   arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt])
+        try db.run(sql: "INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                   arguments: [key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), Data(key.secretHash), key.createdAt, key.expiresAt])
+    }
+
+    public func touchAPIKey(id: String, at: Int64) async throws(MFAError) {
+        try await write(keepsDevices: true) { db in
+            try db.run(sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", arguments: [at, id, at])
+        }
     }
 
     public func insertFirstAPIKey(_ key: APIKeyRecord, audit: AuditDraft) async throws(MFAError) -> Bool {
@@ -48,7 +61,8 @@ extension SQLiteMFAStore {
 
     static func apiKey(_ row: Row) -> APIKeyRecord {
         APIKeyRecord(id: row["id"], name: row["name"], scopes: (row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
-                     secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"])
+                     secretHash: [UInt8](row["secret_hash"] as Data), createdAt: row["created_at"], revokedAt: row["revoked_at"],
+                     expiresAt: row["expires_at"], lastUsedAt: row["last_used_at"])
     }
 
     public func claimIdempotency(key: String, requestHash: [UInt8], now: Int64, ttl: Int64, lease: Int64) async throws(MFAError) -> IdempotencyClaim {

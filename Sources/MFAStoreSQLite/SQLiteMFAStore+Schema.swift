@@ -111,6 +111,18 @@ extension SQLiteMFAStore {
             // so the hot path writes no entry of it (and a device's failure costs what the decoy's does).
             try db.execute(sql: "CREATE INDEX devices_pending_created ON devices(created_at) WHERE state = 'pending'")
         }
+        migrator.registerMigration("v10-api-key-expiry") { db in
+            // Expiry and last use; names unique among keys not revoked. Keys of older stores that share
+            // a name keep the oldest's, the others get their id appended (no key is lost or changed).
+            try db.execute(sql: """
+                ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+                ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+                UPDATE api_keys SET name = name || ' (' || id || ')' WHERE revoked_at IS NULL AND EXISTS (
+                    SELECT 1 FROM api_keys older WHERE older.revoked_at IS NULL AND older.name = api_keys.name
+                      AND (older.created_at < api_keys.created_at OR (older.created_at = api_keys.created_at AND older.id < api_keys.id)));
+                CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
+                """)
+        }
         // Processes that start together on a new database race to migrate it: one applies a migration,
         // the other fails on it ("table already exists") and, retried, finds it applied.
         for attempt in 1...10 {

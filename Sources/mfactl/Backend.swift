@@ -36,6 +36,11 @@ protocol Backend: Sendable {
     /// Imports a seed file; the report also when nothing was stored (rejections, all-or-nothing).
     func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
                      progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport
+    /// A new API key that expires `lifetime` seconds from now (nil: never), with its token (shown once).
+    func createAPIKey(name: String, scopes: [Scope], lifetime: Int64?) async throws -> CreateAPIKeyResponse
+    func apiKeys() async throws -> [APIKeyView]
+    /// False when the key already was revoked (nothing changed).
+    func revokeAPIKey(id: String) async throws -> Bool
 }
 
 /// Chooses local (`--db`) or remote (`--server`, `--api-key`, or MFACTL_SERVER / MFACTL_API_KEY).
@@ -117,6 +122,15 @@ struct LocalBackend: Backend {
         let check = try await service.verifyAuditChain()
         return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
     }
+    func createAPIKey(name: String, scopes: [Scope], lifetime: Int64?) async throws -> CreateAPIKeyResponse {
+        let (record, token) = try await service.createAPIKey(name: name, scopes: scopes, lifetime: lifetime, actor: actor)
+        return CreateAPIKeyResponse(key: APIKeyView(record, now: record.createdAt), token: token)
+    }
+    func apiKeys() async throws -> [APIKeyView] {
+        let now = service.clock()
+        return try await service.apiKeys().map { APIKeyView($0, now: now) }
+    }
+    func revokeAPIKey(id: String) async throws -> Bool { try await service.revokeAPIKey(id: id, actor: actor) }
 }
 
 /// A failure reported by the server: its status and stable error body.
@@ -226,6 +240,15 @@ struct RemoteBackend: Backend {
         do { return try JSONDecoder().decode(ImportReport.self, from: data) } catch {
             throw CLIError("the server's answer to POST /v1/tokens/import is not an import report")
         }
+    }
+
+    func createAPIKey(name: String, scopes: [Scope], lifetime: Int64?) async throws -> CreateAPIKeyResponse {
+        try await request("POST", "/v1/api-keys", body: CreateAPIKeyRequest(name: name, scopes: scopes.map(\.rawValue), expiresInSeconds: lifetime),
+                          as: CreateAPIKeyResponse.self)
+    }
+    func apiKeys() async throws -> [APIKeyView] { try await request("GET", "/v1/api-keys", as: APIKeyList.self).keys }
+    func revokeAPIKey(id: String) async throws -> Bool {
+        try JSONDecoder().decode(StatusResponse.self, from: try await send("DELETE", "/v1/api-keys/\(escape(id))")).status == "revoked"
     }
 
     func escape(_ segment: String) -> String {

@@ -103,60 +103,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// `mfactl api-key create|list|revoke` (on the local store).
-struct APIKeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "api-key", abstract: "Manage API keys (admin, technician, verifier scopes).", subcommands: [Create.self, List.self, Revoke.self])
-
-    struct Create: AsyncParsableCommand {
-        @OptionGroup var store: StoreOptions
-        @Option var name: String
-        @Option(help: "admin, technician, verifier or metrics (repeatable).") var scope: [String]
-        @Flag(help: "Print JSON.") var json = false
-        func run() async throws {
-            try await CLIOutput.run {
-                let scopes = try scope.map { text -> Scope in
-                    guard let s = Scope(rawValue: text) else { throw CLIError("unknown scope '\(text)': admin, technician, verifier or metrics") }
-                    return s
-                }
-                let (record, token) = try await store.openService().createAPIKey(name: name, scopes: scopes, actor: "cli")
-                if json { try CLIOutput.printJSON(["id": record.id, "token": token]); return }
-                print("API key \(record.id) (\(scopes.map(\.rawValue).joined(separator: ","))) — shown once:")
-                print(token)
-            }
-        }
-    }
-
-    struct List: AsyncParsableCommand {
-        @OptionGroup var store: StoreOptions
-        @Flag(help: "Print JSON.") var json = false
-        struct Entry: Encodable {
-            let id: String
-            let name: String
-            let scopes: [String]
-            let createdAt: Int64
-            let revokedAt: Int64?
-        }
-        func run() async throws {
-            try await CLIOutput.run {
-                let keys = try await store.openService(mustExist: true).apiKeys().map {
-                    Entry(id: $0.id, name: $0.name, scopes: $0.scopes.map(\.rawValue), createdAt: $0.createdAt, revokedAt: $0.revokedAt)
-                }
-                if json { try CLIOutput.printJSON(["keys": keys]); return }
-                for k in keys { print("\(k.id)\t\(k.name)\t\(k.scopes.joined(separator: ","))\t\(k.revokedAt == nil ? "active" : "revoked")") }
-            }
-        }
-    }
-
-    struct Revoke: AsyncParsableCommand {
-        @OptionGroup var store: StoreOptions
-        @Option var id: String
-        func run() async throws {
-            try await CLIOutput.run { try await store.openService().revokeAPIKey(id: id, actor: "cli"); print("revoked \(id)") }
-        }
-    }
-}
-
 /// Unbuffered line output (a server's first lines must reach a pipe at once).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
