@@ -81,6 +81,11 @@ func addAPIKeyRoutes(_ router: Router<MFARequestContext>, _ table: RouteTable, s
     table.add(router, .delete, "/v1/api-keys/:id") { request, context -> StatusResponse in
         let key = try context.require(.admin)
         let id = try context.parameters.decoded("id")
+        // A script must not cut off its own access midway: revoke a key with another admin key
+        // (or locally with `mfactl api-key revoke`).
+        guard !id.utf8.elementsEqual(key.id.utf8) else {
+            throw APIError(.conflict, code: "conflict", message: "this request's own API key cannot revoke itself: use another admin key")
+        }
         let revokedNow = try await call { try await service.revokeAPIKey(id: id, actor: "key:\(key.id)") }
         return StatusResponse(status: revokedNow ? "revoked" : "already-revoked")
     }

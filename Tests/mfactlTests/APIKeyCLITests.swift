@@ -54,6 +54,10 @@ struct APIKeyCLITests {
         #expect(r.status == 0 && r.stdout.contains("already revoked"), "\(r.stdout) \(r.stderr)")
         r = try await server.mfactl(["api-key", "revoke", "--id", "0123456789ab"])
         #expect(r.status == 2 && r.stderr.contains("no API key 0123456789ab") && r.stderr.contains("404"), "\(r.stderr)")
+        // The request's own key cannot revoke itself (a script would cut off its own access).
+        let own = try #require(server.token.split(separator: "_").dropFirst().first.map(String.init))
+        r = try await server.mfactl(["api-key", "revoke", "--id", own])
+        #expect(r.status == 2 && r.stderr.contains("cannot revoke itself") && r.stderr.contains("409"), "\(r.stderr)")
         // A revoked key's name is free again.
         r = try await server.mfactl(["api-key", "create", "--name", "gateway", "--scope", "verifier"])
         #expect(r.status == 0 && r.stdout.contains("shown once"), "\(r.stderr)")
