@@ -61,7 +61,10 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: status, headers: [.contentType: Self.contentType], body: .init(byteBuffer: json))
+        var headers: HTTPFields = [.contentType: Self.contentType]
+        // RFC 6750 §3: a 401 names the scheme the caller must use.
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: json))
     }
 
     static let contentType = "application/json"

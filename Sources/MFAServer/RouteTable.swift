@@ -33,12 +33,16 @@ final class RouteTable: Sendable {
     }
 }
 
-/// Answers a known path requested with a method it does not serve: 405 with `Allow`.
+/// Answers a known path requested with a method it does not serve: 405 with `Allow`; an unknown path: 404 `no-such-route`.
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     let table: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let methods = table.methods(for: request.uri.path), !methods.contains(request.method) {
+        guard let methods = table.methods(for: request.uri.path) else {
+            // The documented error shape, not an empty 404 (the path is not echoed back).
+            throw APIError(.notFound, code: "no-such-route", message: "no such route (the routes are in Docs/api.md)")
+        }
+        if !methods.contains(request.method) {
             let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
             var response = try APIError(.methodNotAllowed, code: "method-not-allowed", message: "\(request.method.rawValue) is not allowed here; use \(allow)")
                 .response(from: request, context: context)

@@ -243,8 +243,16 @@ let maximumImportBodyBytes = 700 * 1024 * 1024
 
 /// Decodes a JSON body, turning any decoding failure into the API's 400 shape.
 func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: MFARequestContext) async throws -> T {
-    do { return try await request.decode(as: T.self, context: context) } catch {
-        throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON")
+    // Decoded here rather than by `request.decode`, which folds the decoder's error (the field at
+    // fault) into a generic 400 before we could name it.
+    let buffer: ByteBuffer
+    do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
+        throw APIError(.contentTooLarge, code: "invalid-body", message: "the request body is larger than \(context.maxUploadSize) bytes")
+    }
+    do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch let error as DecodingError {
+        throw APIError(.badRequest, code: "invalid-body", message: BodyProblem.describe(error))
+    } catch {
+        throw APIError(.badRequest, code: "invalid-body", message: "the request body is not JSON")
     }
 }
 
