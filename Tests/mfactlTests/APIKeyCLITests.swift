@@ -72,11 +72,13 @@ struct APIKeyCLITests {
     @Test("an expired key is refused; bad --expires and no scope are usage errors that create nothing")
     func expiry() async throws {
         let server = try await Server(.sqlite)
-        var r = try await server.mfactl(["api-key", "create", "--name", "short", "--scope", "metrics", "--expires", "2s", "--json"])
+        // 15 s: long enough for a busy CI machine to use the key before it expires.
+        var r = try await server.mfactl(["api-key", "create", "--name", "short", "--scope", "metrics", "--expires", "15s", "--json"])
         let token = try #require(try Self.json(r)["token"] as? String)
+        let expiresAt = try #require((try Self.json(r)["key"] as? [String: Any])?["expiresAt"] as? Int)
         var (status, _) = try await server.request("GET", "/metrics", token: token)
         #expect(status == 200)
-        try await Task.sleep(for: .seconds(3))
+        while Int(Date().timeIntervalSince1970) <= expiresAt { try await Task.sleep(for: .milliseconds(250)) }
         (status, _) = try await server.request("GET", "/metrics", token: token)
         #expect(status == 401, "an expired key no longer authenticates")
         let listed = try Self.json(try await server.mfactl(["api-key", "list", "--json"]))["keys"] as? [[String: Any]] ?? []
