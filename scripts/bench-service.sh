@@ -59,8 +59,9 @@ metrics_token=$("$mfactl" api-key create --name bench-metrics --scope metrics --
 # A high threshold so wrong codes do not lock the benchmark users (locking is tested elsewhere).
 "$mfactl" serve --db "$db" --key-file "$work/vault.key" --listen 127.0.0.1:0 --lockout-threshold 1000 ${SERVE_ARGS:-} > "$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
+for _ in $(seq 1 300); do grep -q "listening on" "$work/serve.log" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1 || true)
+if [ -z "$url" ]; then echo "bench-service: the server did not start listening within 30 s; its log:" >&2; cat "$work/serve.log" >&2; exit 1; fi
 
 cat > "$work/verify.lua" <<LUA
 wrk.method = "POST"
@@ -90,7 +91,8 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 ctx() { cat /proc/$server/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 # The server's CPU time by thread name (NIO-SGLTN-*: HTTP event loops; NIO-ELT-*: the PostgreSQL
 # connections' loop; *qos.overcommit: GRDB's SQLite writer queue; *default-qos: Swift's global executor).
-threads() { for t in /proc/$server/task/*; do printf '%s %s\n' "$(tr ' ' '_' < "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"; done |
+threads() { for t in /proc/$server/task/*; do
+    { comm=$(tr ' ' '_' < "$t/comm") && ticks=$(awk '{print $14 + $15}' "$t/stat") && printf '%s %s\n' "$comm" "$ticks"; } 2>/dev/null || true; done |
   awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort; }
 per_thread() { # before-file after-file wrk-output
   local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
@@ -98,7 +100,8 @@ per_thread() { # before-file after-file wrk-output
     '$3 > $2 { printf "  thread %-16s %6.1f µs per request\n", $1, ($3 - $2) / hz * 1e6 / n }'
 }
 # A local PostgreSQL's CPU time (all its processes), when the store is one.
-pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
+# Processes come and go between the glob and the read (cat then exits 1): that must not end the run.
+pg_ticks() { { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
 per_request() { # ticks-before ticks-after wrk-output
   local requests; requests=$(grep -Eo '^ *[0-9]+ requests in' "$3" | grep -Eo '[0-9]+')
   awk -v t0="$1" -v t1="$2" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
@@ -107,6 +110,7 @@ per_request() { # ticks-before ticks-after wrk-output
 echo "bench-service: $label, $users users, 64 connections, ${duration}s, $(nproc) cores shared with the load generator"
 t0=$(cpu_ticks); c0=$(ctx); p0=$(pg_ticks); threads > "$work/threads0"
 python3 -c "import resource,subprocess,sys; subprocess.run(sys.argv[1:]); r=resource.getrusage(resource.RUSAGE_CHILDREN); print(\"wrk CPU s\", r.ru_utime+r.ru_stime)" wrk -t 2 -c 64 -d "${duration}s" --latency -s "$work/verify.lua" "$url" | tee "$work/wrk.txt"
+grep -q 'requests in' "$work/wrk.txt" || { echo "bench-service: wrk printed no figures (server at $url; its log: $(tail -3 "$work/serve.log"))" >&2; exit 1; }
 per_request "$t0" "$(cpu_ticks)" "$work/wrk.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"
 threads > "$work/threads1"; per_thread "$work/threads0" "$work/threads1" "$work/wrk.txt"
 [ -n "$postgres" ] && echo "bench-service: local PostgreSQL CPU $(( ($(pg_ticks) - p0) * 1000 / $(getconf CLK_TCK) )) ms over the run"
@@ -115,5 +119,6 @@ curl -s -H "Authorization: Bearer $metrics_token" "$url/metrics" | grep -E '^mfa
 echo "bench-service: reference, GET /metrics (no store work), same server, same load generator"
 t0=$(cpu_ticks); c0=$(ctx)
 wrk -t 2 -c 64 -d "${duration}s" --latency -H "Authorization: Bearer $metrics_token" "$url/metrics" > "$work/wrk-metrics.txt"
+grep -q 'requests in' "$work/wrk-metrics.txt" || { echo "bench-service: wrk printed no figures for the reference run" >&2; exit 1; }
 grep -E "Requests/sec|  50%|  99%" "$work/wrk-metrics.txt"
 per_request "$t0" "$(cpu_ticks)" "$work/wrk-metrics.txt"; echo "ctx switches: $(( $(ctx) - c0 ))"

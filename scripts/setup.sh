@@ -23,6 +23,7 @@ APT_PACKAGES=(
   libqrencode-dev     # QR codes of otpauth URIs
   zbar-tools          # zbarimg: decodes our QR PNGs back in tests
   curl                # HTTP checks in tests
+  wrk                 # the HTTP load generator of scripts/bench-service.sh (its doc example runs in the tests)
   libxml2-dev         # libxml2's pull parser: PSKC seed files
   python3-pskc        # python-pskc: the reference PSKC writer of the import tests
   libusb-1.0-0-dev    # libusb: USB tokens (YubiKey OTP HID interface)

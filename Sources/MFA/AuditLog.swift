@@ -62,6 +62,10 @@ public struct AuditVerification: Sendable, Hashable {
     /// The first sequence number where the chain breaks, and why.
     public let brokenAt: Int64?
     public let reason: String?
+    /// The newest entry's sequence number and hash when the chain is intact and not empty: what an
+    /// admin records elsewhere, so that a later rollback of log and checkpoint together shows.
+    public var headSequence: Int64? = nil
+    public var headHash: [UInt8]? = nil
 }
 
 /// Hash-chain rules shared by every store.
@@ -160,7 +164,7 @@ public struct AuditChain: Sendable {
             guard checkpoint.sequence == headSequence, checkpoint.hash == previous else {
                 return chain.broken(count, min(checkpoint.sequence, headSequence + 1), "the log ends at \(headSequence) but the signed checkpoint is at \(checkpoint.sequence) (entries truncated or the head replaced)")
             }
-            return AuditVerification(entries: count, ok: true, brokenAt: nil, reason: nil)
+            return AuditVerification(entries: count, ok: true, brokenAt: nil, reason: nil, headSequence: headSequence, headHash: previous)
         }
     }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import MFA
+import OTP
 
 /// JSON bodies of the API (see Docs/api.md).
 public struct VerifyRequest: Codable, Sendable {
@@ -252,12 +253,20 @@ public struct AuditVerifyResponse: ResponseCodable, Sendable {
     public var entries: Int
     public var brokenAt: Int64?
     public var reason: String?
+    /// `SEQUENCE:HASH` of the newest entry (hash in hex) when intact: record it elsewhere.
+    public var head: String?
 
-    public init(ok: Bool, entries: Int, brokenAt: Int64? = nil, reason: String? = nil) {
+    public init(ok: Bool, entries: Int, brokenAt: Int64? = nil, reason: String? = nil, head: String? = nil) {
         self.ok = ok
         self.entries = entries
         self.brokenAt = brokenAt
         self.reason = reason
+        self.head = head
+    }
+
+    public init(_ check: AuditVerification) {
+        let head = check.headSequence.flatMap { sequence in check.headHash.map { "\(sequence):\(Hex.encode($0))" } }
+        self.init(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason, head: head)
     }
 }
 

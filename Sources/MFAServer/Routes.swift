@@ -231,7 +231,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
     table.add(router, .get, "/v1/audit/verify") { _, context -> AuditVerifyResponse in
         _ = try context.require(.admin)
         let check = try await call { try await service.verifyAuditChain() }
-        return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
+        return AuditVerifyResponse(check)
     }
 
     addAPIKeyRoutes(router, table, service: service)

@@ -120,7 +120,7 @@ struct LocalBackend: Backend {
     }
     func auditVerify() async throws -> AuditVerifyResponse {
         let check = try await service.verifyAuditChain()
-        return AuditVerifyResponse(ok: check.ok, entries: check.entries, brokenAt: check.brokenAt, reason: check.reason)
+        return AuditVerifyResponse(check)
     }
     func createAPIKey(name: String, scopes: [Scope], lifetime: Int64?) async throws -> CreateAPIKeyResponse {
         let (record, token) = try await service.createAPIKey(name: name, scopes: scopes, lifetime: lifetime, actor: actor)

@@ -310,16 +310,45 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Verify the chain and the signed head; exit 1 if broken.")
+        static let configuration = CommandConfiguration(
+            abstract: "Verify the chain and the signed head; exit 1 if broken.",
+            discussion: """
+                Prints the head (SEQUENCE:HASH of the newest entry): record it outside the database. A writer \
+                holding an old log and its signed checkpoint could roll both back together; --expect-head \
+                with a recorded head catches that (the entry must still be there with the same hash).
+                """)
         @OptionGroup var backend: BackendOptions
+        @Option(name: .customLong("expect-head"), help: "A head recorded earlier (SEQUENCE:HASH): exit 1 unless that entry is still in the log unchanged.")
+        var expectHead: String?
         @Flag(help: "Print JSON.") var json = false
+
         func run() async throws {
             var ok = false
             try await CLIOutput.run {
-                let check = try await backend.backend(readOnly: true).auditVerify()
+                var expected: (sequence: Int64, hash: String)?
+                if let expectHead {
+                    let parts = expectHead.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let sequence = Int64(parts[0]), sequence >= 1, parts[1].count == 64,
+                          parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+                    else { throw CLIError("--expect-head takes SEQUENCE:HASH as audit verify printed it (the hash in 64 hex digits)") }
+                    expected = (sequence, parts[1])
+                }
+                let backend = try await backend.backend(readOnly: true)
+                var check = try await backend.auditVerify()
+                if check.ok, let expected {
+                    let entry = try await backend.audit(after: expected.sequence - 1, limit: 1).first
+                    if entry?.sequence != expected.sequence || entry.map({ !$0.hash.utf8.elementsEqual(expected.hash.utf8) }) ?? true {
+                        check.ok = false
+                        check.brokenAt = expected.sequence
+                        check.reason = entry == nil
+                            ? "the recorded head \(expected.sequence) is no longer in the log (rolled back)"
+                            : "entry \(expected.sequence) no longer has the recorded hash (log and checkpoint rewritten or rolled back)"
+                    }
+                }
                 ok = check.ok
                 if json { try CLIOutput.printJSON(check) } else if check.ok {
-                    print("audit chain intact: \(check.entries) entries")
+                    print("audit chain intact: \(check.entries) entries" + (check.head.map { ", head \($0)" } ?? ""))
+                    if expected != nil { print("the recorded head is still in the log, unchanged") }
                 } else {
                     print("audit chain BROKEN at \(check.brokenAt.map(String.init) ?? "?"): \(check.reason ?? "")")
                 }

@@ -72,17 +72,23 @@ struct APIKeyCLITests {
     @Test("an expired key is refused; bad --expires and no scope are usage errors that create nothing")
     func expiry() async throws {
         let server = try await Server(.sqlite)
-        // 15 s: long enough for a busy CI machine to use the key before it expires.
-        var r = try await server.mfactl(["api-key", "create", "--name", "short", "--scope", "metrics", "--expires", "15s", "--json"])
+        // Two keys, so no check depends on how fast a busy machine runs: a day-long one is usable, a
+        // one-second one is refused once its expiresAt has passed.
+        var r = try await server.mfactl(["api-key", "create", "--name", "daylong", "--scope", "metrics", "--expires", "1d", "--json"])
+        let dayToken = try #require(try Self.json(r)["token"] as? String)
+        let dayExpires = try #require((try Self.json(r)["key"] as? [String: Any])?["expiresAt"] as? Int)
+        #expect(abs(dayExpires - Int(Date().timeIntervalSince1970) - 86_400) < 600, "\(dayExpires)")
+        var (status, _) = try await server.request("GET", "/metrics", token: dayToken)
+        #expect(status == 200, "a key before its expiry authenticates")
+        r = try await server.mfactl(["api-key", "create", "--name", "short", "--scope", "metrics", "--expires", "1s", "--json"])
         let token = try #require(try Self.json(r)["token"] as? String)
         let expiresAt = try #require((try Self.json(r)["key"] as? [String: Any])?["expiresAt"] as? Int)
-        var (status, _) = try await server.request("GET", "/metrics", token: token)
-        #expect(status == 200)
         while Int(Date().timeIntervalSince1970) <= expiresAt { try await Task.sleep(for: .milliseconds(250)) }
         (status, _) = try await server.request("GET", "/metrics", token: token)
         #expect(status == 401, "an expired key no longer authenticates")
         let listed = try Self.json(try await server.mfactl(["api-key", "list", "--json"]))["keys"] as? [[String: Any]] ?? []
         #expect(listed.first { $0["name"] as? String == "short" }?["state"] as? String == "expired")
+        #expect(listed.first { $0["name"] as? String == "daylong" }?["state"] as? String == "active")
         for bad in [["--expires", "soon"], ["--expires", "0s"], ["--expires", "11000d"]] {
             r = try await server.mfactl(["api-key", "create", "--name", "bad", "--scope", "admin"] + bad)
             #expect(r.status == 2 && r.stderr.contains("expir"), "\(bad): \(r.status) \(r.stderr)")
