@@ -337,7 +337,19 @@ public struct MFAService: Sendable {
         } catch let error as OTPError { throw MFAError(.invalidInput, error.message) }
         catch let error as MFAError { throw error }
         catch { throw MFAError(.invalidInput, String(describing: error)) }
-        throw MFAError(.invalidCode, "the codes do not match this device")
+        throw MFAError(.invalidCode, "the codes do not match this device " + searchedWindow(device))
+    }
+
+    /// Where ``synchronize(_:code1:code2:now:excludeUsed:)`` looked, in words, so a technician knows
+    /// whether the device is beyond reach (then it needs enrolling again) or the codes were mistyped.
+    private func searchedWindow(_ device: DeviceRecord) -> String {
+        if device.kind.isCounterBased {
+            return "within the resync window (the \(policy.hotpSyncWindow) counter values after the last one used): "
+                + "check that both are consecutive codes of this token; a token pressed more often than that must be enrolled again"
+        }
+        let steps = Int64(policy.totpSyncWindow)
+        return "within the resync window (±\(steps) steps of \(device.period) s, ±\(SecondsText.describe(steps * Int64(device.period))) "
+            + "around the server's time): check that both are consecutive codes of this device; one whose clock is further off must be enrolled again"
     }
 
     private func apply(_ match: SyncMatch, to device: inout DeviceRecord) {

@@ -130,6 +130,9 @@ struct ServiceEndToEndTests {
         let diagnosis = try await server.json(["mfa", "diagnose", "--serial", bobSerial, "--code", try Self.oathtool(bobSecret, at: t1 + 630)])
         // Ahead of the sign-in window: found, without the offset (no code oracle, Docs/service.md).
         #expect(diagnosis["found"] as? Bool == true && diagnosis["aheadOfSignInWindow"] as? Bool == true && diagnosis["offset"] == nil, "\(diagnosis)")
+        // Codes from 2 days ahead are beyond the resync window, and the error says how far it reaches.
+        r = try await server.mfactl(["mfa", "resync", "--user", "bob", "--serial", bobSerial, "--code1", try Self.oathtool(bobSecret, at: t1 + 172_800), "--code2", try Self.oathtool(bobSecret, at: t1 + 172_830)])
+        #expect(r.status != 0 && r.stderr.contains("invalid-code") && r.stderr.contains("±2880 steps of 30 s, ±1d around the server's time"), "\(r.status) \(r.stderr)")
         r = try await server.mfactl(["mfa", "resync", "--user", "bob", "--serial", bobSerial, "--code1", try Self.oathtool(bobSecret, at: t1 + 630), "--code2", try Self.oathtool(bobSecret, at: t1 + 660)])
         #expect(r.status == 0, "\(r.stderr)")
         r = try await server.mfactl(["mfa", "verify", "--user", "bob", "--code", try Self.oathtool(bobSecret, at: t1 + 690)])
