@@ -12,6 +12,10 @@ extension MFAService {
         // A name that breaks the naming rule names no account, so saying so reveals nothing about one;
         // a gateway that sends NFD (or over-long) names learns why every sign-in fails.
         let user = try Validation.userName(user)
+        guard SignInCode(code) != nil else {
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: SignInCode.malformedDetail(code)))
+            return .rejected
+        }
         let outcome = try await store.signIn(owner: user) { devices throws(MFAError) in
             try self.decide(devices, user: user, code: code, now: now, actor: actor)
         }
@@ -68,6 +72,10 @@ extension MFAService {
     /// Like ``verify(user:code:actor:)`` for one device (a hardware token identified by its serial).
     public func verify(serial: String, code: String, actor: String) async throws(MFAError) -> VerifyResult {
         let now = clock()
+        guard SignInCode(code) != nil else {
+            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: SignInCode.malformedDetail(code)))
+            return .rejected
+        }
         guard let serial = try? Validation.serial(serial), let device = try await store.device(serial: serial), let owner = device.owner else {
             try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "verify", result: "rejected", detail: "unknown-serial"))
             return .rejected
@@ -109,6 +117,14 @@ extension MFAService {
         // one device costs: the same HMAC work on a decoy, and the same failure statement, on a
         // serial no device has (so nothing is counted).
         if devices.isEmpty { _ = try codeCheck(decoy.device, key: decoy.key, code: code, now: now) }
+        if winner == nil, !devices.isEmpty, !devices.contains(where: { SignInCode(code)?.fits($0) ?? false }) {
+            // Well formed, but no device of this user takes codes of this form (7 digits for 6-digit
+            // devices, a Yubico OTP for TOTP ones): a slip, not a guess. The same work was done;
+            // nothing is counted.
+            return .fail(serials: [Decoy.serial], policy: policy, now: now,
+                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected",
+                                           detail: "malformed: the form of the code fits none of the user's devices"))
+        }
         if winner == nil, let serial = replayOf {
             // A code that was right but is used up: not a guess, so no failure is counted (a replayed
             // or duplicated code must not lock the user out); the same answer, work and kind of write

@@ -57,7 +57,7 @@ extension StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("Yubico OTP: wrong private id, bad CRC, another public id and malformed codes are rejected alike and count as failures", arguments: StoreKind.allCases)
+    @Test("Yubico OTP: wrong private id, bad CRC, and another public id are rejected alike and count as failures; malformed codes are rejected and not counted", arguments: StoreKind.allCases)
     func yubicoOTPRejections(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let v = YubicoVectors.self, id = v.publicID
@@ -70,13 +70,20 @@ extension StoreConformanceTests {
                 publicID: try Modhex.decode(publicID), privateID: privateID, usageCounter: usage, sessionCounter: session, key: v.bytes(v.keyHex))
         }
         try await h.service.enable(user: "zed", serial: id, otp: try otp(1, 1), actor: "test")
-        let rejected = [id + v.second, id + v.corrupted, try otp(1, 3, publicID: "ccccccbchvtj"), "123456", id, id + v.second + "x"]
+        let rejected = [id + v.second, id + v.corrupted, try otp(1, 3, publicID: "ccccccbchvtj")]
         for (index, code) in rejected.enumerated() {
             #expect(try await h.service.verify(user: "zed", code: code, actor: "t") == .rejected, "\(code)")
             #expect(try await h.store.device(serial: id)?.failureCount == index + 1, "\(code)")
         }
+        // Not the form of a Yubico OTP (digits, too short, a character outside modhex): a slip, not counted.
+        let malformed = ["123456", id, id + v.second + "x"]
+        for code in malformed {
+            #expect(try await h.service.verify(user: "zed", code: code, actor: "t") == .rejected, "\(code)")
+            #expect(try await h.store.device(serial: id)?.failureCount == rejected.count, "\(code)")
+        }
         let reasons = try await h.service.auditEntries().filter { $0.draft.action == "verify" }.map(\.draft.detail)
-        #expect(reasons == Array(repeating: "invalid-code", count: rejected.count))
+        #expect(reasons.prefix(rejected.count).allSatisfy { $0 == "invalid-code" } && reasons.dropFirst(rejected.count).allSatisfy { $0.hasPrefix("malformed") }
+            && reasons.count == rejected.count + malformed.count, "\(reasons)")
         #expect(try await h.service.verify(user: "zed", code: try otp(1, 2), actor: "t") == .accepted(serial: id))
         #expect(try await h.store.device(serial: id)?.failureCount == 0)
         // Nothing of the key or the private id is in the audit log.
