@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Logging
 import MFA
 import NIOPosix
 import OTP
@@ -13,15 +14,21 @@ public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<M
     makeRouter(service: instrumented(service, metrics: metrics), metrics: metrics, keys: APIKeyCache())
 }
 
-/// `service` with its lockouts counted in `metrics`.
+/// `service` with its lockouts counted in `metrics` and logged: an operator watching the log sees a
+/// lock as it happens (the serial only; the user and the reason are in the audit log).
 func instrumented(_ service: MFAService, metrics: ServerMetrics) -> MFAService {
     var observed = service
     observed.observer = { [previous = service.observer] event in
         previous?(event)
-        if case .deviceLocked = event { metrics.recordLockout() }
+        if case .deviceLocked(let serial) = event {
+            metrics.recordLockout()
+            lockoutLogger.notice("device locked after repeated failed codes", metadata: ["serial": "\(serial)"])
+        }
     }
     return observed
 }
+
+private let lockoutLogger = Logger(label: "mfa-bridge.lockout")
 
 /// The router over an already ``instrumented(_:metrics:)`` service; `keys` is shared with ``VerifyFastPath``.
 func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) -> Router<MFARequestContext> {

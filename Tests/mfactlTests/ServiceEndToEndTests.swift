@@ -110,6 +110,7 @@ struct ServiceEndToEndTests {
         #expect(devices?.first?["state"] as? String == "locked", "\(String(describing: devices))")
         let metrics = try await TestTools.run("curl", ["-s", "-m", "10", "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         #expect(metrics.contains("\nmfa_lockouts_total 1\n"), "\(metrics)")
+        #expect(server.process.stderr.contains("device locked after repeated failed codes") && server.process.stderr.contains(serial), "the lock is logged: \(server.process.stderr.suffix(600))")
         let later = try await Self.oathtool(secret, at: t0 + 60)
         r = try await server.mfactl(["mfa", "verify", "--user", "alice", "--code", later])
         #expect(r.status == 1 && r.stdout == "rejected\n")
