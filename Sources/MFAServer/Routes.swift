@@ -325,20 +325,7 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
     var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath, limits: limits) }
     if let tls {
-        let certificates: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
-        do {
-            certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
-            key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-        } catch {
-            throw MFAError(.invalidInput, "cannot load the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
-        }
-        guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        // TLS 1.2 at least; under 1.2 only forward-secret (ECDHE) AEAD suites (1.3's are all both).
-configuration.minimumTLSVersion = .tlsv12
-configuration.cipherSuites = tlsCipherSuites
-        let tlsConfiguration = configuration
+        let tlsConfiguration = try ServerPreflight.tlsConfiguration(tls)
         server = HTTPServerBuilder { responder in
             VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration), shared: fastPath, limits: limits)
         }

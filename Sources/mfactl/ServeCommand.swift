@@ -58,12 +58,20 @@ struct ServeCommand: AsyncParsableCommand {
             policy.lockoutThreshold = lockoutThreshold
             guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
             policy.lockoutDecaySeconds = Int64(lockoutDecay)
+            // What can fail without the store is checked before it is opened: a server that cannot
+            // load its certificate or bind its port leaves no new store and no printed admin key behind.
+            guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
+            let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
+            if let tls { _ = try ServerPreflight.tlsConfiguration(tls) }
+            if tls == nil && !ServerPreflight.isLoopback(host) {
+                FileHandle.standardError.write(Data(("warning: listening on \(host) without TLS: API keys and codes cross the network in clear; "
+                    + "give --tls-cert and --tls-key, or put a TLS-terminating proxy in front and listen on loopback\n").utf8))
+            }
+            if let problem = await ServerPreflight.listenProblem(host: host, port: port) { throw CLIError(problem) }
             say("data directory: \(StoreOptions.dataDirectory) (\(StoreOptions.dataDirectoryOrder))")
             say("store: \(store.redactedDB), vault key: \(store.keySource)")
             let service = try await store.openService(policy: policy)
             try await bootstrap(service)
-            guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
-            let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
             let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits) { actual in
@@ -74,7 +82,11 @@ struct ServeCommand: AsyncParsableCommand {
                 Task { await Sweepers.pendingDevices(service: service, every: Sweepers.pendingInterval(lifetime: policy.pendingLifetimeSeconds)) },
             ]
             defer { for sweeper in sweepers { sweeper.cancel() } }
-            try await app.runService()
+            do { try await app.runService() } catch {
+                // Another process took the port between the check and the bind: the same one line.
+                if let problem = ServerPreflight.listenProblem(error, host: host, port: port) { throw CLIError(problem) }
+                throw error
+            }
         }
     }
 
