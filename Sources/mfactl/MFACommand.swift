@@ -278,10 +278,12 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One row per user and device (CSV or JSON).")
         @OptionGroup var backend: BackendOptions
         @Option(help: "csv or json.") var format: String = "csv"
+        @Flag(help: "Print JSON (the same as --format json, like every other command).") var json = false
         func run() async throws {
             try await CLIOutput.run {
+                guard ["csv", "json"].contains(format) else { throw CLIError("--format must be csv or json") }
                 let rows = try await backend.backend(readOnly: true).report()
-                switch format {
+                switch json ? "json" : format {
                 case "json": try CLIOutput.printJSON(["rows": rows])
                 case "csv": print(([CredentialReportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n"))
                 default: throw CLIError("--format must be csv or json")
@@ -295,6 +297,7 @@ struct ReportCommand: AsyncParsableCommand {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "The hash-chained audit log.", subcommands: [List.self, Verify.self])
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List audit entries in sequence order from --after: a table with ISO 8601 times (UTC), or --json.")
         @OptionGroup var backend: BackendOptions
         @Option(help: "Entries after this sequence number.") var after: Int64 = 0
         @Option(help: "At most this many entries.") var limit: Int = 100
@@ -303,9 +306,12 @@ struct AuditCommand: AsyncParsableCommand {
             try await CLIOutput.run {
                 let entries = try await backend.backend(readOnly: true).audit(after: after, limit: limit)
                 if json { try CLIOutput.printJSON(["entries": entries]); return }
+                if entries.isEmpty { print(after > 0 ? "no audit entries after \(after)" : "no audit entries"); return }
+                var table = TextTable("SEQ", "TIME", "ACTOR", "ACTION", "USER", "SERIAL", "RESULT", "DETAIL")
                 for e in entries {
-                    print("\(e.sequence)\t\(e.time)\t\(e.actor)\t\(e.action)\t\(e.user ?? "-")\t\(e.serial ?? "-")\t\(e.result)\t\(e.detail)")
+                    table.add(String(e.sequence), CLIOutput.isoTime(e.time), e.actor, e.action, e.user ?? "-", e.serial ?? "-", e.result, e.detail)
                 }
+                table.print()
             }
         }
     }
