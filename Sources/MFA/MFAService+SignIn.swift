@@ -133,7 +133,7 @@ extension MFAService {
                          audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
         }
         guard let (device, match) = winner else {
-            let reason = devices.isEmpty ? "no-usable-device" : "invalid-code"
+            let reason = devices.isEmpty ? SignInReason.noUsableDevice(candidates, now: now) : "invalid-code"
             return .fail(serials: devices.isEmpty ? [Decoy.serial] : devices.map(\.serial), policy: policy, now: now,
                          audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
         }

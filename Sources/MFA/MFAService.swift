@@ -270,7 +270,13 @@ public struct MFAService: Sendable {
         try await store.auditEntries(after: after, limit: limit)
     }
 
-    /// Verifies the whole audit chain against the signed checkpoint.
+    /// The entries `query` selects (its limit from 1 to 10 000).
+    public func auditEntries(_ query: AuditQuery) async throws(MFAError) -> [AuditEntry] {
+        guard (1...10_000).contains(query.limit) else { throw MFAError(.invalidInput, "limit must be an integer from 1 to 10000") }
+        guard query.after >= 0 else { throw MFAError(.invalidInput, "after must be a sequence number (an integer ≥ 0)") }
+        return try await store.auditEntries(query)
+    }
+
     /// Verifies the audit chain against its signed checkpoint, reading `pageSize` entries at a time:
     /// memory stays one page, whatever the log's length.
     public func verifyAuditChain(pageSize: Int = 10_000) async throws(MFAError) -> AuditVerification {

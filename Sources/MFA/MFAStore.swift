@@ -107,8 +107,8 @@ public protocol MFAStore: Sendable {
     /// Appends an audit entry on its own (events without a state change).
     func appendAudit(_ draft: AuditDraft) async throws(MFAError)
 
-    /// Audit entries with sequence > `after`, oldest first, at most `limit`.
-    func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry]
+    /// The audit entries `query` selects, in its order, at most its limit.
+    func auditEntries(_ query: AuditQuery) async throws(MFAError) -> [AuditEntry]
 
     func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint?
 

@@ -29,4 +29,27 @@ public enum SecondsText {
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
+
+    /// A Unix time from ISO 8601 as admins type it: `2026-12-03T18:30:00Z`, with an offset
+    /// (`+01:00`) or fractional seconds, or a date alone (`2026-12-03`, midnight UTC); nil otherwise.
+    public static func parseTime(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let shapes: [ISO8601DateFormatter.Options] = [
+            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds], [.withFullDate],
+        ]
+        for shape in shapes {
+            formatter.formatOptions = shape
+            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
+        }
+        return nil
+    }
+
+    /// A start time as `--since` takes it: ISO 8601 (``parseTime(_:)``), a Unix time in seconds, or a
+    /// length of time back from `now` (`24h`, `7d`).
+    public static func parseSince(_ text: String, now: Int64) -> Int64? {
+        if let time = parseTime(text) { return time }
+        if text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return Int64(text) }
+        return parse(text).map { now - $0 }
+    }
 }

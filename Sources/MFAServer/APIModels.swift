@@ -216,9 +216,12 @@ public struct ReportResponse: ResponseCodable, Sendable {
     }
 }
 
-public struct AuditEntryView: Codable, Sendable {
+/// An audit entry as listed: `time` in Unix seconds for scripts, `timestamp` the same in ISO 8601 (UTC)
+/// for people and log tools.
+public struct AuditEntryView: Codable, Sendable, Equatable {
     public var sequence: Int64
     public var time: Int64
+    public var timestamp: String
     public var actor: String
     public var action: String
     public var user: String?
@@ -227,16 +230,17 @@ public struct AuditEntryView: Codable, Sendable {
     public var detail: String
     public var hash: String
 
-    public init(sequence: Int64, time: Int64, actor: String, action: String, user: String? = nil, serial: String? = nil, result: String, detail: String, hash: String) {
-        self.sequence = sequence
-        self.time = time
-        self.actor = actor
-        self.action = action
-        self.user = user
-        self.serial = serial
-        self.result = result
-        self.detail = detail
-        self.hash = hash
+    public init(_ e: AuditEntry) {
+        sequence = e.sequence
+        time = e.draft.time
+        timestamp = SecondsText.iso(e.draft.time)
+        actor = e.draft.actor
+        action = e.draft.action
+        user = e.draft.user
+        serial = e.draft.serial
+        result = e.draft.result
+        detail = e.draft.detail
+        hash = Hex.encode(e.hash)
     }
 }
 

@@ -219,28 +219,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) 
         return try ReportResponse(rows: rows).response(from: request, context: context)
     }
 
-    table.add(router, .get, "/v1/audit") { request, context -> AuditListResponse in
-        _ = try context.require(.admin)
-        guard let after = Int64(request.uri.queryParameters.get("after") ?? "0"), after >= 0 else {
-            throw APIError(.badRequest, code: "invalid-input", message: "after must be a sequence number (an integer ≥ 0)")
-        }
-        guard let limit = Int(request.uri.queryParameters.get("limit") ?? "100"), (1...1_000).contains(limit) else {
-            throw APIError(.badRequest, code: "invalid-input", message: "limit must be an integer from 1 to 1000")
-        }
-        let entries = try await call { try await service.auditEntries(after: after, limit: limit) }
-        return AuditListResponse(entries: entries.map { e in
-            AuditEntryView(
-                sequence: e.sequence, time: e.draft.time, actor: e.draft.actor, action: e.draft.action, user: e.draft.user, serial: e.draft.serial,
-                result: e.draft.result, detail: e.draft.detail, hash: Hex.encode(e.hash))
-        })
-    }
-
-    table.add(router, .get, "/v1/audit/verify") { _, context -> AuditVerifyResponse in
-        _ = try context.require(.admin)
-        let check = try await call { try await service.verifyAuditChain() }
-        return AuditVerifyResponse(check)
-    }
-
+    addAuditRoutes(router, table, service: service)
     addAPIKeyRoutes(router, table, service: service)
     return router
 }

@@ -269,35 +269,6 @@ public final class PostgresMFAStore: MFAStore {
         _ = try await guarded { try await self.commits.run(.audit(draft)) }
     }
 
-    public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
-        try await guarded {
-            try await self.client.query(
-                "SELECT seq, time, actor, action, \"user\", serial, result, detail, prev_hash, hash FROM audit WHERE seq > \(after) ORDER BY seq LIMIT \(Int64(limit))",
-                logger: self.logger
-            ).collect().map { row in
-                let r = row.makeRandomAccess()
-                return AuditEntry(
-                    sequence: try r["seq"].decode(Int64.self),
-                    draft: AuditDraft(
-                        time: try r["time"].decode(Int64.self), actor: try r["actor"].decode(String.self), action: try r["action"].decode(String.self),
-                        user: try r["user"].decode(String?.self), serial: try r["serial"].decode(String?.self),
-                        result: try r["result"].decode(String.self), detail: try r["detail"].decode(String.self)),
-                    previousHash: Self.bytes(try r["prev_hash"].decode(ByteBuffer.self)), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)))
-            }
-        }
-    }
-
-    public func auditCheckpoint() async throws(MFAError) -> AuditCheckpoint? {
-        try await guarded {
-            try await self.client.query("SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1", logger: self.logger).collect().first.map { row in
-                let r = row.makeRandomAccess()
-                return AuditCheckpoint(
-                    sequence: try r["seq"].decode(Int64.self), hash: Self.bytes(try r["hash"].decode(ByteBuffer.self)),
-                    mac: Self.bytes(try r["mac"].decode(ByteBuffer.self)))
-            }
-        }
-    }
-
     public func resealAll(_ transform: @Sendable (DeviceRecord) throws(MFAError) -> [UInt8], newChain: AuditChain, audit: AuditDraft)
         async throws(MFAError) -> Int
     {

@@ -9,9 +9,24 @@ extension SQLiteMFAStore {
         try await write(keepsDevices: true) { db in try self.append(db, draft) }
     }
 
-    public func auditEntries(after: Int64, limit: Int) async throws(MFAError) -> [AuditEntry] {
-        try await read { db in
-            try db.rows(sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit]).map { row in
+    public func auditEntries(_ query: AuditQuery) async throws(MFAError) -> [AuditEntry] {
+        // Identities match as bytes: BLOB comparisons, never a collation.
+        var conditions = ["seq > ?"]
+        var values: [(any DatabaseValueConvertible)?] = [query.after]
+        if let before = query.before { conditions.append("seq < ?"); values += [before] as [(any DatabaseValueConvertible)?] }
+        if let since = query.since { conditions.append("time >= ?"); values += [since] as [(any DatabaseValueConvertible)?] }
+        if let user = query.user { conditions.append("CAST(user AS BLOB) = ?"); values += [Data(user.utf8)] as [(any DatabaseValueConvertible)?] }
+        if let serial = query.serial { conditions.append("CAST(serial AS BLOB) = ?"); values += [Data(serial.utf8)] as [(any DatabaseValueConvertible)?] }
+        if let action = query.action {
+            let family = Data((action + ".").utf8)
+            conditions.append("(CAST(action AS BLOB) = ? OR substr(CAST(action AS BLOB), 1, ?) = ?)")
+            values += [Data(action.utf8), family.count, family] as [(any DatabaseValueConvertible)?]
+        }
+        values += [query.limit] as [(any DatabaseValueConvertible)?]
+        let arguments = StatementArguments(values)
+        let sql = "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq \(query.order == .newestFirst ? "DESC" : "ASC") LIMIT ?"
+        return try await read { db in
+            try db.rows(sql: sql, arguments: arguments).map { row in
                 AuditEntry(
                     sequence: row["seq"],
                     draft: AuditDraft(time: row["time"], actor: row["actor"], action: row["action"], user: row["user"], serial: row["serial"],

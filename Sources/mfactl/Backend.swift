@@ -31,7 +31,7 @@ protocol Backend: Sendable {
     /// Every user's devices in `state` (pending enrollments across users), oldest first.
     func devices(state: DeviceState) async throws -> [DeviceView]
     func report() async throws -> [CredentialReportRow]
-    func audit(after: Int64, limit: Int) async throws -> [AuditEntryView]
+    func audit(_ query: AuditQuery) async throws -> [AuditEntryView]
     func auditVerify() async throws -> AuditVerifyResponse
     /// Imports a seed file; the report also when nothing was stored (rejections, all-or-nothing).
     func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
@@ -41,6 +41,11 @@ protocol Backend: Sendable {
     func apiKeys() async throws -> [APIKeyView]
     /// False when the key already was revoked (nothing changed).
     func revokeAPIKey(id: String) async throws -> Bool
+}
+
+extension Backend {
+    /// Entries with sequence > `after`, oldest first.
+    func audit(after: Int64, limit: Int) async throws -> [AuditEntryView] { try await audit(AuditQuery(after: after, limit: limit)) }
 }
 
 /// Chooses local (`--db`) or remote (`--server`, `--api-key`, or MFACTL_SERVER / MFACTL_API_KEY).
@@ -106,12 +111,7 @@ struct LocalBackend: Backend {
     func inventory(_ assignment: Assignment) async throws -> [DeviceView] { service.views(try await service.inventory(assignment)) }
     func devices(state: DeviceState) async throws -> [DeviceView] { service.views(try await service.devices(state: state)) }
     func report() async throws -> [CredentialReportRow] { try await service.credentialReport() }
-    func audit(after: Int64, limit: Int) async throws -> [AuditEntryView] {
-        try await service.auditEntries(after: after, limit: limit).map { e in
-            AuditEntryView(sequence: e.sequence, time: e.draft.time, actor: e.draft.actor, action: e.draft.action, user: e.draft.user,
-                           serial: e.draft.serial, result: e.draft.result, detail: e.draft.detail, hash: Hex.encode(e.hash))
-        }
-    }
+    func audit(_ query: AuditQuery) async throws -> [AuditEntryView] { try await service.auditEntries(query).map(AuditEntryView.init) }
     func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
                      progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport {
         let protection: TransportProtection
@@ -222,8 +222,15 @@ struct RemoteBackend: Backend {
         try await request("GET", "/v1/devices?state=\(state.rawValue)", as: DeviceList.self).devices
     }
     func report() async throws -> [CredentialReportRow] { try await request("GET", "/v1/reports/credentials", as: ReportResponse.self).rows }
-    func audit(after: Int64, limit: Int) async throws -> [AuditEntryView] {
-        try await request("GET", "/v1/audit?after=\(after)&limit=\(limit)", as: AuditListResponse.self).entries
+    func audit(_ query: AuditQuery) async throws -> [AuditEntryView] {
+        var items = [("after", String(query.after)), ("order", query.order.rawValue), ("limit", String(query.limit))]
+        if let before = query.before { items.append(("before", String(before))) }
+        if let since = query.since { items.append(("since", String(since))) }
+        for (name, value) in [("user", query.user), ("serial", query.serial), ("action", query.action)] {
+            if let value { items.append((name, value)) }
+        }
+        let text = items.map { "\($0.0)=\(escapeQueryValue($0.1))" }.joined(separator: "&")
+        return try await request("GET", "/v1/audit?" + text, as: AuditListResponse.self).entries
     }
     func auditVerify() async throws -> AuditVerifyResponse { try await request("GET", "/v1/audit/verify", as: AuditVerifyResponse.self) }
     func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
@@ -249,6 +256,11 @@ struct RemoteBackend: Backend {
     func apiKeys() async throws -> [APIKeyView] { try await request("GET", "/v1/api-keys", as: APIKeyList.self).keys }
     func revokeAPIKey(id: String) async throws -> Bool {
         try JSONDecoder().decode(StatusResponse.self, from: try await send("DELETE", "/v1/api-keys/\(escape(id))")).status == "revoked"
+    }
+
+    /// Everything but unreserved characters percent-encoded (`+`, `&`, `=` and spaces included).
+    func escapeQueryValue(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? value
     }
 
     func escape(_ segment: String) -> String {

@@ -7,7 +7,9 @@ struct MFACtl: AsyncParsableCommand {
         commandName: "mfactl",
         abstract: "Hardware MFA token bridge and verifier: OTP codes, tokens, enrollment.",
         discussion: """
-            Exit status: 0 success, 1 a verification that did not match, 2 bad input or another error.
+            Exit status: 0 success; 1 a code that did not match, a broken audit chain, or an import with \
+            rejected keys; 2 bad input or another error found while running (one error: line); 64 a usage \
+            error (an unknown option, a missing or unparsable value: the usage is printed).
             """,
         version: "0.1.0",
         subcommands: [ServeCommand.self, MFACommand.self, EnrollCommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,

@@ -59,6 +59,6 @@ struct MalformedCodeTests {
         #expect(try await h.service.verify(user: "nobody", code: "12x", actor: "t") == .rejected)
         #expect(try await h.service.auditEntries(limit: 10_000).last?.draft.detail.hasPrefix("malformed") == true)
         #expect(try await h.service.verify(user: "nobody", code: "123456", actor: "t") == .rejected)
-        #expect(try await h.service.auditEntries(limit: 10_000).last?.draft.detail == "no-usable-device")
+        #expect(try await h.service.auditEntries(limit: 10_000).last?.draft.detail == "unknown-user")
     }
 }

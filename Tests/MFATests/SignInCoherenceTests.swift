@@ -23,12 +23,12 @@ struct SignInCoherenceTests {
         try await other.unlock(serial: serial, actor: "other")
         h.clock.advance(30)
         #expect(try await h.service.verify(user: "uma", code: try h.totp(secret), actor: "t") == .accepted(serial: serial))
-        // Another process deactivates it: the next right code is rejected here at once, as "no-usable-device".
+        // Another process deactivates it: the next right code is rejected here at once, as "no-usable-device: 1 deactivated".
         try await other.deactivate(serial: serial, actor: "other")
         h.clock.advance(30)
         #expect(try await h.service.verify(user: "uma", code: try h.totp(secret), actor: "t") == .rejected)
         let last = try #require(try await h.service.auditEntries(after: 0, limit: 1_000).last)
-        #expect(last.draft.action == "verify" && last.draft.detail == "no-usable-device")
+        #expect(last.draft.action == "verify" && last.draft.detail == "no-usable-device: 1 deactivated", "\(last.draft.detail)")
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
