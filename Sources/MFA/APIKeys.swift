@@ -84,19 +84,21 @@ extension MFAService {
     /// Creates an API key that expires `lifetime` seconds from now (nil: never); the token is returned
     /// once. A name an active key already has is refused (`already-exists`), so names tell keys apart.
     public func createAPIKey(name: String, scopes: [Scope], lifetime: Int64? = nil, actor: String) async throws(MFAError) -> (record: APIKeyRecord, token: String) {
-        guard !name.isEmpty, name.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw MFAError(.invalidInput, "a key name needs 1 to 64 printable characters")
+        return try await refusalAudited("apikey.create", actor: actor) { () async throws(MFAError) -> (record: APIKeyRecord, token: String) in
+            guard !name.isEmpty, name.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw MFAError(.invalidInput, "a key name needs 1 to 64 printable characters")
+            }
+            guard !scopes.isEmpty else { throw MFAError(.invalidInput, "an API key needs at least one scope") }
+            if let lifetime, !(1...APIKeyTokens.maximumLifetime).contains(lifetime) {
+                throw MFAError(.invalidInput, "an API key's expiry must be 1 second to 10 years away")
+            }
+            let now = clock()
+            let (record, token) = APIKeyTokens.generate(name: name, scopes: scopes, now: now, expiresAt: lifetime.map { now + $0 })
+            let expiry = record.expiresAt.map { " expires \($0)" } ?? ""
+            try await store.insertAPIKey(record, audit: AuditDraft(time: now, actor: actor, action: "apikey.create", result: "ok",
+                                                                   detail: "\(record.id) \(name) \(scopes.map(\.rawValue).joined(separator: ","))\(expiry)"))
+            return (record, token)
         }
-        guard !scopes.isEmpty else { throw MFAError(.invalidInput, "an API key needs at least one scope") }
-        if let lifetime, !(1...APIKeyTokens.maximumLifetime).contains(lifetime) {
-            throw MFAError(.invalidInput, "an API key's expiry must be 1 second to 10 years away")
-        }
-        let now = clock()
-        let (record, token) = APIKeyTokens.generate(name: name, scopes: scopes, now: now, expiresAt: lifetime.map { now + $0 })
-        let expiry = record.expiresAt.map { " expires \($0)" } ?? ""
-        try await store.insertAPIKey(record, audit: AuditDraft(time: now, actor: actor, action: "apikey.create", result: "ok",
-                                                               detail: "\(record.id) \(name) \(scopes.map(\.rawValue).joined(separator: ","))\(expiry)"))
-        return (record, token)
     }
 
     /// The first admin key of a new store, or nil when the store already has a key (another process
@@ -129,12 +131,14 @@ extension MFAService {
     /// `deactivate`); `no-such-key` when there is no such key.
     @discardableResult
     public func revokeAPIKey(id: String, actor: String) async throws(MFAError) -> Bool {
-        let now = clock()
-        if try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) {
-            return true
+        return try await refusalAudited("apikey.revoke", actor: actor) { () async throws(MFAError) -> Bool in
+            let now = clock()
+            if try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) {
+                return true
+            }
+            guard try await store.apiKey(id: id) != nil else { throw MFAError(.noSuchKey, "no API key \(id)") }
+            return false
         }
-        guard try await store.apiKey(id: id) != nil else { throw MFAError(.noSuchKey, "no API key \(id)") }
-        return false
     }
 }
 

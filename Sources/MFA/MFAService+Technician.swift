@@ -39,28 +39,30 @@ extension MFAService {
     /// code ahead of the sign-in window is reported only as ``Diagnosis/aheadOfSignInWindow``. Every
     /// call is audited with `actor`.
     public func diagnose(serial: String, code: String, actor: String) async throws(MFAError) -> Diagnosis {
-        let device = try await existing(serial)
-        let now = clock()
-        guard diagnoses.allow(device.serial, now: now) else {
-            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: "rate-limited"))
-            throw MFAError(.rateLimited, "device \(serial) was diagnosed \(policy.diagnoseLimit) times in the last \(policy.diagnosePeriodSeconds / 60) minutes; try again later or resync it")
+        return try await refusalAudited("device.diagnose", serial: serial, actor: actor) { () async throws(MFAError) -> Diagnosis in
+            let device = try await existing(serial)
+            let now = clock()
+            guard diagnoses.allow(device.serial, now: now) else {
+                try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: "rate-limited"))
+                throw MFAError(.rateLimited, "device \(serial) was diagnosed \(policy.diagnoseLimit) times in the last \(policy.diagnosePeriodSeconds / 60) minutes; try again later or resync it")
+            }
+            var result = device.kind.isYubicoOTP ? try yubicoOTPDiagnosis(device, otp: code, now: now) : try oathDiagnosis(device, code: code, now: now)
+            // The state first: a locked, pending or deactivated device accepts no code, wherever it falls.
+            result.state = device.state
+            result.lockedUntil = device.state == .locked ? device.lockedUntil : nil
+            result.watermark = device.kind.isYubicoOTP || device.watermark < 0 ? nil : device.watermark
+            result.failureCount = device.failureCount
+            if !usable(device, now: now) { result.withinSignInWindow = false }
+            let audit = AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: result.found ? "found" : "not-found")
+            if result.found {
+                try await store.appendAudit(audit)
+            } else {
+                // A guess like any wrong sign-in: counted, and locking at the threshold.
+                _ = try await settle(
+                    .rejected(locked: try await store.recordFailure(serials: [serial], policy: policy, now: now, audit: audit)), user: device.owner, now: now)
+            }
+            return result
         }
-        var result = device.kind.isYubicoOTP ? try yubicoOTPDiagnosis(device, otp: code, now: now) : try oathDiagnosis(device, code: code, now: now)
-        // The state first: a locked, pending or deactivated device accepts no code, wherever it falls.
-        result.state = device.state
-        result.lockedUntil = device.state == .locked ? device.lockedUntil : nil
-        result.watermark = device.kind.isYubicoOTP || device.watermark < 0 ? nil : device.watermark
-        result.failureCount = device.failureCount
-        if !usable(device, now: now) { result.withinSignInWindow = false }
-        let audit = AuditDraft(time: now, actor: actor, action: "device.diagnose", user: device.owner, serial: serial, result: result.found ? "found" : "not-found")
-        if result.found {
-            try await store.appendAudit(audit)
-        } else {
-            // A guess like any wrong sign-in: counted, and locking at the threshold.
-            _ = try await settle(
-                .rejected(locked: try await store.recordFailure(serials: [serial], policy: policy, now: now, audit: audit)), user: device.owner, now: now)
-        }
-        return result
     }
 
     /// ``diagnose(serial:code:actor:)`` for an HOTP or TOTP device.
@@ -112,22 +114,24 @@ extension MFAService {
     /// was neither locked nor had failures.
     @discardableResult
     public func unlock(serial: String, actor: String, byTechnician: Bool = false) async throws(MFAError) -> Bool {
-        var device = try await existing(serial)
-        guard device.state == .locked || device.failureCount > 0 else {
-            try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.unlock", user: device.owner, serial: serial, result: "unchanged"))
-            return false
-        }
-        if byTechnician {
-            let now = clock()
-            guard technicianUnlocks.allow(device.serial, now: now) else {
-                try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.unlock", user: device.owner, serial: serial, result: "rate-limited"))
-                throw MFAError(.rateLimited, "device \(serial) was unlocked by a technician \(policy.technicianUnlockLimit) times in the last \(policy.technicianUnlockPeriodSeconds / 3_600) hours; an admin can unlock it")
+        return try await refusalAudited("device.unlock", serial: serial, actor: actor) { () async throws(MFAError) -> Bool in
+            var device = try await existing(serial)
+            guard device.state == .locked || device.failureCount > 0 else {
+                try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.unlock", user: device.owner, serial: serial, result: "unchanged"))
+                return false
             }
+            if byTechnician {
+                let now = clock()
+                guard technicianUnlocks.allow(device.serial, now: now) else {
+                    try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.unlock", user: device.owner, serial: serial, result: "rate-limited"))
+                    throw MFAError(.rateLimited, "device \(serial) was unlocked by a technician \(policy.technicianUnlockLimit) times in the last \(policy.technicianUnlockPeriodSeconds / 3_600) hours; an admin can unlock it")
+                }
+            }
+            if device.state == .locked { device.state = .active }
+            device.failureCount = 0
+            device.lockedUntil = nil
+            try await commit(device, action: "device.unlock", actor: actor)
+            return true
         }
-        if device.state == .locked { device.state = .active }
-        device.failureCount = 0
-        device.lockedUntil = nil
-        try await commit(device, action: "device.unlock", actor: actor)
-        return true
     }
 }

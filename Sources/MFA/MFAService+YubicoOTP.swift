@@ -23,29 +23,31 @@ extension MFAService {
     /// private id are returned here once and never again; program them into the token's slot, then
     /// ``enable(user:serial:otp:actor:)`` with one OTP it types.
     public func createYubicoOTP(user: String, actor: String) async throws(MFAError) -> YubicoOTPEnrollment {
-        let user = try Validation.userName(user)
-        var attempts = 0
-        while true {
-            let publicID = "vv" + Modhex.encode(Crypto.randomBytes(5))
-            let secret = OTPSecret.random(byteCount: Self.yubicoSecretBytes)
-            let now = clock()
-            let record = DeviceRecord(
-                serial: publicID, kind: .yubicoOTP, owner: user, state: .pending, algorithm: .sha1, digits: 44, period: 0, counter: 0,
-                sealedSecret: try vault.seal(secret, serial: publicID), createdAt: now)
-            do throws(MFAError) {
-                try await insertWithinLimit(
-                    record,
-                    audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: publicID, result: "ok", detail: DeviceKind.yubicoOTP.rawValue))
-            } catch where error.code == .alreadyExists && attempts < 3 {
-                attempts += 1  // 40 random bits collided with a stored serial: draw again
-                continue
-            } catch {
-                throw error
+        return try await refusalAudited("device.create", user: user, actor: actor) { () async throws(MFAError) -> YubicoOTPEnrollment in
+            let user = try Validation.userName(user)
+            var attempts = 0
+            while true {
+                let publicID = "vv" + Modhex.encode(Crypto.randomBytes(5))
+                let secret = OTPSecret.random(byteCount: Self.yubicoSecretBytes)
+                let now = clock()
+                let record = DeviceRecord(
+                    serial: publicID, kind: .yubicoOTP, owner: user, state: .pending, algorithm: .sha1, digits: 44, period: 0, counter: 0,
+                    sealedSecret: try vault.seal(secret, serial: publicID), createdAt: now)
+                do throws(MFAError) {
+                    try await insertWithinLimit(
+                        record,
+                        audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: publicID, result: "ok", detail: DeviceKind.yubicoOTP.rawValue))
+                } catch where error.code == .alreadyExists && attempts < 3 {
+                    attempts += 1  // 40 random bits collided with a stored serial: draw again
+                    continue
+                } catch {
+                    throw error
+                }
+                let (key, privateID) = secret.withUnsafeBytes { raw in
+                    (Hex.encode(Array(raw[0..<YubicoOTP.keyLength])), Hex.encode(Array(raw[YubicoOTP.keyLength...])))
+                }
+                return YubicoOTPEnrollment(serial: publicID, publicID: publicID, privateIDHex: privateID, aesKeyHex: key)
             }
-            let (key, privateID) = secret.withUnsafeBytes { raw in
-                (Hex.encode(Array(raw[0..<YubicoOTP.keyLength])), Hex.encode(Array(raw[YubicoOTP.keyLength...])))
-            }
-            return YubicoOTPEnrollment(serial: publicID, publicID: publicID, privateIDHex: privateID, aesKeyHex: key)
         }
     }
 
@@ -73,21 +75,23 @@ extension MFAService {
     /// private ids, and be newer than any OTP seen; its (usage, session) counters become the replay
     /// watermark, so the enabling OTP cannot sign in afterwards.
     public func enable(user: String, serial: String, otp: String, actor: String) async throws(MFAError) {
-        let user = try Validation.userName(user)
-        var device = try await existing(serial)
-        guard device.kind.isYubicoOTP else {
-            throw MFAError(.invalidInput, "device \(serial) is \(device.kind.rawValue): enable it with two consecutive codes")
+        try await refusalAudited("device.enable", user: user, serial: serial, actor: actor) { () async throws(MFAError) -> Void in
+            let user = try Validation.userName(user)
+            var device = try await existing(serial)
+            guard device.kind.isYubicoOTP else {
+                throw MFAError(.invalidInput, "device \(serial) is \(device.kind.rawValue): enable it with two consecutive codes")
+            }
+            try checkEnableable(device, by: user)
+            let now = clock()
+            try await refuseIfLapsed(device, now: now, actor: actor)
+            let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
+            guard let match else {
+                if ignoringWatermark != nil { throw MFAError(.invalidCode, "this OTP was already used") }
+                throw MFAError(.invalidCode, "the OTP does not belong to device \(serial) (public id, key, CRC or private id)")
+            }
+            device.watermark = match.step
+            try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
         }
-        try checkEnableable(device, by: user)
-        let now = clock()
-        try await refuseIfLapsed(device, now: now, actor: actor)
-        let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
-        guard let match else {
-            if ignoringWatermark != nil { throw MFAError(.invalidCode, "this OTP was already used") }
-            throw MFAError(.invalidCode, "the OTP does not belong to device \(serial) (public id, key, CRC or private id)")
-        }
-        device.watermark = match.step
-        try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
     }
 
     /// One decryption of `otp` under the device's key: the match when it is valid and newer than the

@@ -87,26 +87,28 @@ public struct MFAService: Sendable {
     public func createVirtual(
         user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, digits: Int = 6, actor: String
     ) async throws(MFAError) -> VirtualEnrollment {
-        let user = try Validation.userName(user)
-        guard kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
-            throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only (yubico-otp: createYubicoOTP)")
+        return try await refusalAudited("device.create", user: user, actor: actor) { () async throws(MFAError) -> VirtualEnrollment in
+            let user = try Validation.userName(user)
+            guard kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
+                throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only (yubico-otp: createYubicoOTP)")
+            }
+            let digits = try Validation.digits(digits)
+            let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
+            let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
+            // The URI is built before anything is written: an issuer it refuses leaves no pending device behind.
+            let uri: String
+            do throws(OTPError) {
+                uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
+            } catch { throw MFAError(.invalidInput, error.message) }
+            let now = clock()
+            let record = DeviceRecord(
+                serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
+                counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+            try await insertWithinLimit(
+                record,
+                audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
+            return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
         }
-        let digits = try Validation.digits(digits)
-        let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
-        let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
-        // The URI is built before anything is written: an issuer it refuses leaves no pending device behind.
-        let uri: String
-        do {
-            uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
-        } catch { throw MFAError(.invalidInput, error.message) }
-        let now = clock()
-        let record = DeviceRecord(
-            serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
-            counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
-        try await insertWithinLimit(
-            record,
-            audit: AuditDraft(time: now, actor: actor, action: "device.create", user: user, serial: serial, result: "ok", detail: kind.rawValue))
-        return VirtualEnrollment(serial: serial, secretBase32: secret.base32EncodedString(), uri: uri)
     }
 
     /// Registers a hardware device (or a programmed card/HID credential): unassigned inventory when
@@ -115,44 +117,48 @@ public struct MFAService: Sendable {
         serial: String, kind: DeviceKind, secret: OTPSecret, algorithm: HashAlgorithm = .sha1, digits: Int = 6, period: Int64 = 30,
         counter: Int64 = 0, owner: String? = nil, actor: String
     ) async throws(MFAError) {
-        if kind.isYubicoOTP {
-            return try await registerYubicoOTP(publicID: serial, secret: secret, owner: owner, actor: actor)
+        try await refusalAudited("device.register", user: owner, serial: serial, actor: actor) { () async throws(MFAError) -> Void in
+            if kind.isYubicoOTP {
+                return try await registerYubicoOTP(publicID: serial, secret: secret, owner: owner, actor: actor)
+            }
+            let serial = try Validation.serial(serial)
+            let owner = try owner.map { name throws(MFAError) in try Validation.userName(name) }
+            _ = try Validation.digits(digits)
+            try Validation.seed(secret)
+            guard kind.isCounterBased || OATHParameters.periods.contains(period) else {
+                throw MFAError(.invalidInput, "a TOTP period must be 1 to 3600 seconds, got \(period)")
+            }
+            guard !kind.isCounterBased || OATHParameters.counters.contains(counter) else {
+                throw MFAError(.invalidInput, "an HOTP counter must be 0 to 2^48, got \(counter)")
+            }
+            let now = clock()
+            var record = DeviceRecord(
+                serial: serial, kind: kind, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: algorithm, digits: digits,
+                period: kind.isCounterBased ? 0 : period, counter: kind.isCounterBased ? counter : 0,
+                sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
+            record.seedFingerprint = SeedFingerprinter(vault: vault).fingerprint(secret)
+            try await insertWithinLimit(
+                record,
+                audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: kind.rawValue))
         }
-        let serial = try Validation.serial(serial)
-        let owner = try owner.map { name throws(MFAError) in try Validation.userName(name) }
-        _ = try Validation.digits(digits)
-        try Validation.seed(secret)
-        guard kind.isCounterBased || OATHParameters.periods.contains(period) else {
-            throw MFAError(.invalidInput, "a TOTP period must be 1 to 3600 seconds, got \(period)")
-        }
-        guard !kind.isCounterBased || OATHParameters.counters.contains(counter) else {
-            throw MFAError(.invalidInput, "an HOTP counter must be 0 to 2^48, got \(counter)")
-        }
-        let now = clock()
-        var record = DeviceRecord(
-            serial: serial, kind: kind, owner: owner, state: owner == nil ? .unassigned : .pending, algorithm: algorithm, digits: digits,
-            period: kind.isCounterBased ? 0 : period, counter: kind.isCounterBased ? counter : 0,
-            sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
-        record.seedFingerprint = SeedFingerprinter(vault: vault).fingerprint(secret)
-        try await insertWithinLimit(
-            record,
-            audit: AuditDraft(time: now, actor: actor, action: "device.register", user: owner, serial: serial, result: "ok", detail: kind.rawValue))
     }
 
     /// Activates a pending device (or assigns and activates an inventory one) with two consecutive
     /// codes: adjacent TOTP steps within the sync window, or adjacent HOTP counters.
     public func enable(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
-        let user = try Validation.userName(user)
-        var device = try await existing(serial)
-        try checkEnableable(device, by: user)
-        let now = clock()
-        try await refuseIfLapsed(device, now: now, actor: actor)
-        guard !device.kind.isYubicoOTP else {
-            throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: enable it with one OTP (enable(user:serial:otp:))")
+        try await refusalAudited("device.enable", user: user, serial: serial, actor: actor) { () async throws(MFAError) -> Void in
+            let user = try Validation.userName(user)
+            var device = try await existing(serial)
+            try checkEnableable(device, by: user)
+            let now = clock()
+            try await refuseIfLapsed(device, now: now, actor: actor)
+            guard !device.kind.isYubicoOTP else {
+                throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: enable it with one OTP (enable(user:serial:otp:))")
+            }
+            let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: false)
+            apply(match, to: &device)
+            try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
         }
-        let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: false)
-        apply(match, to: &device)
-        try await activate(device, for: user, now: now, detail: match.detail, actor: actor)
     }
 
     /// Throws unless `user` may enable `device` now: pending for that user, or unassigned inventory.
@@ -184,30 +190,28 @@ public struct MFAService: Sendable {
     /// Re-synchronizes an active (or locked) device from two consecutive codes searched over the sync
     /// window; codes at or below the replay watermark do not count. Clears failures and locks.
     public func resync(user: String, serial: String, code1: String, code2: String, actor: String) async throws(MFAError) {
-        let user = try Validation.userName(user)
-        var device = try await existing(serial)
-        guard device.owner.hasSameBytes(as: user) else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
-        guard device.state == .active || device.state == .locked else {
-            throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only active or locked devices can be resynchronized")
+        try await refusalAudited("device.resync", user: user, serial: serial, actor: actor) { () async throws(MFAError) -> Void in
+            let user = try Validation.userName(user)
+            var device = try await existing(serial)
+            guard device.owner.hasSameBytes(as: user) else { throw MFAError(.noSuchDevice, "user \(user) has no device \(serial)") }
+            guard device.state == .active || device.state == .locked else {
+                throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); only active or locked devices can be resynchronized")
+            }
+            guard !device.kind.isYubicoOTP else {
+                throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: its counters need no resynchronization (unlock it to clear failures)")
+            }
+            let now = clock()
+            let match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: true)
+            device.state = .active
+            device.failureCount = 0
+            device.lockouts = 0
+            device.lockedUntil = nil
+            apply(match, to: &device)
+            guard try await store.update(
+                device, maximumPerOwner: nil,
+                audit: AuditDraft(time: now, actor: actor, action: "device.resync", user: user, serial: serial, result: "ok", detail: match.detail))
+            else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
         }
-        guard !device.kind.isYubicoOTP else {
-            throw MFAError(.invalidInput, "device \(serial) is a Yubico OTP device: its counters need no resynchronization (unlock it to clear failures)")
-        }
-        let now = clock()
-        let match: SyncMatch
-        do { match = try synchronize(device, code1: code1, code2: code2, now: now, excludeUsed: true) } catch {
-            try await store.appendAudit(AuditDraft(time: now, actor: actor, action: "device.resync", user: user, serial: serial, result: "rejected", detail: error.code.rawValue))
-            throw error
-        }
-        device.state = .active
-        device.failureCount = 0
-        device.lockouts = 0
-        device.lockedUntil = nil
-        apply(match, to: &device)
-        guard try await store.update(
-            device, maximumPerOwner: nil,
-            audit: AuditDraft(time: now, actor: actor, action: "device.resync", user: user, serial: serial, result: "ok", detail: match.detail))
-        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
     }
 
     // MARK: Lifecycle
@@ -216,31 +220,35 @@ public struct MFAService: Sendable {
     /// device was already deactivated.
     @discardableResult
     public func deactivate(serial: String, actor: String) async throws(MFAError) -> Bool {
-        var device = try await existing(serial)
-        guard device.state != .deactivated else {
-            try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.deactivate", user: device.owner, serial: serial, result: "unchanged"))
-            return false
+        return try await refusalAudited("device.deactivate", serial: serial, actor: actor) { () async throws(MFAError) -> Bool in
+            var device = try await existing(serial)
+            guard device.state != .deactivated else {
+                try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "device.deactivate", user: device.owner, serial: serial, result: "unchanged"))
+                return false
+            }
+            device.state = .deactivated
+            device.lockedUntil = nil
+            try await commit(device, action: "device.deactivate", actor: actor)
+            return true
         }
-        device.state = .deactivated
-        device.lockedUntil = nil
-        try await commit(device, action: "device.deactivate", actor: actor)
-        return true
     }
 
     /// Deletes a device. Like AWS's DeleteConflict, a virtual device must be deactivated first, and no
     /// device is deleted while active.
     public func delete(serial: String, actor: String) async throws(MFAError) {
-        let device = try await existing(serial)
-        if device.kind == .virtualTOTP && device.state != .deactivated {
-            throw MFAError(.conflict, "virtual device \(serial) must be deactivated before it is deleted")
+        try await refusalAudited("device.delete", serial: serial, actor: actor) { () async throws(MFAError) -> Void in
+            let device = try await existing(serial)
+            if device.kind == .virtualTOTP && device.state != .deactivated {
+                throw MFAError(.conflict, "virtual device \(serial) must be deactivated before it is deleted")
+            }
+            if device.state == .active || device.state == .locked {
+                throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); deactivate it first")
+            }
+            guard try await store.delete(
+                serial: serial, revision: device.revision,
+                audit: AuditDraft(time: clock(), actor: actor, action: "device.delete", user: device.owner, serial: serial, result: "ok"))
+            else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
         }
-        if device.state == .active || device.state == .locked {
-            throw MFAError(.conflict, "device \(serial) is \(device.state.rawValue); deactivate it first")
-        }
-        guard try await store.delete(
-            serial: serial, revision: device.revision,
-            audit: AuditDraft(time: clock(), actor: actor, action: "device.delete", user: device.owner, serial: serial, result: "ok"))
-        else { throw MFAError(.conflict, "device \(serial) changed meanwhile; try again") }
     }
 
     public func list(user: String) async throws(MFAError) -> [DeviceRecord] {
@@ -295,11 +303,13 @@ public struct MFAService: Sendable {
 
     /// Re-seals every secret under `newVault` in one transaction. Restart with the new key afterwards.
     public func rotate(to newVault: SecretVault, actor: String) async throws(MFAError) -> Int {
-        let old = vault
-        return try await store.resealAll(
-            { device throws(MFAError) in try newVault.seal(try old.open(device.sealedSecret, serial: device.serial), serial: device.serial) },
-            newChain: AuditChain(vault: newVault),
-            audit: AuditDraft(time: clock(), actor: actor, action: "vault.rotate", result: "ok", detail: "new key id \(Hex.encode(newVault.keyID))"))
+        return try await refusalAudited("vault.rotate", actor: actor) { () async throws(MFAError) -> Int in
+            let old = vault
+            return try await store.resealAll(
+                { device throws(MFAError) in try newVault.seal(try old.open(device.sealedSecret, serial: device.serial), serial: device.serial) },
+                newChain: AuditChain(vault: newVault),
+                audit: AuditDraft(time: clock(), actor: actor, action: "vault.rotate", result: "ok", detail: "new key id \(Hex.encode(newVault.keyID))"))
+        }
     }
 
     // MARK: Internals

@@ -161,7 +161,8 @@ extension StoreConformanceTests {
         #expect(try await h.store.devices(assignment: .unassigned).count == 5)
         let entries = try await h.service.auditEntries(after: 0, limit: 1_000)
         #expect(entries.filter { $0.draft.action == "verify" && $0.draft.actor == "load" }.count == 30)
-        #expect(entries.filter { $0.draft.action == "device.register" }.count == 5)
+        #expect(entries.filter { $0.draft.action == "device.register" && $0.draft.result == "ok" }.count == 5)
+        #expect(entries.filter { $0.draft.action == "device.register" && $0.draft.result == "refused" }.map(\.draft.detail).allSatisfy { $0.hasPrefix("already-exists") })
         #expect(try await h.service.verifyAuditChain().ok)
     }
 }
