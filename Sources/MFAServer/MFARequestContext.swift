@@ -4,11 +4,18 @@ import MFA
 /// Request context: the authenticated API key, if any.
 public struct MFARequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var apiKey: APIKeyRecord?
+    public var apiKey: APIKeyRecord? {
+        didSet { notes.keyID = apiKey?.id }
+    }
+    /// The peer's IP address, for the access log.
+    public let remoteAddress: String?
+    /// Shared with the outer middlewares (the access log learns the key that authenticated).
+    public let notes = RequestNotes()
 
     public init(source: Source) {
         coreContext = .init(source: source)
         apiKey = nil
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Request bodies are small JSON documents.

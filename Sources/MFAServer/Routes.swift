@@ -31,9 +31,10 @@ func instrumented(_ service: MFAService, metrics: ServerMetrics) -> MFAService {
 private let lockoutLogger = Logger(label: "mfa-bridge.lockout")
 
 /// The router over an already ``instrumented(_:metrics:)`` service; `keys` is shared with ``VerifyFastPath``.
-func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache) -> Router<MFARequestContext> {
+func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, accessLog: AccessLog? = nil) -> Router<MFARequestContext> {
     let router = Router(context: MFARequestContext.self)
     let table = RouteTable()
+    if let accessLog { router.add(middleware: AccessLogMiddleware(log: accessLog)) }
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: MethodNotAllowedMiddleware(table: table))
     router.add(middleware: AuthenticationMiddleware(service: service, keys: keys))
@@ -298,10 +299,13 @@ let tlsCipherSuites = [
 
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
                              keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
+                             accessLog: AccessLog? = nil, fastPath fastPathEnabled: Bool = true,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
     let keys = APIKeyCache(lifetime: keyCacheLifetime)
-    let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys)
+    // With an access log every request goes through the router, which writes it.
+    let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys,
+                                         enabled: fastPathEnabled && accessLog == nil)
     var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath, limits: limits) }
     if let tls {
         let tlsConfiguration = try ServerPreflight.tlsConfiguration(tls)
@@ -310,7 +314,7 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
         }
     }
     return Application(
-        router: makeRouter(service: metricsService, metrics: metrics, keys: keys),
+        router: makeRouter(service: metricsService, metrics: metrics, keys: keys, accessLog: accessLog),
         server: server,
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: port), serverName: serverName,

@@ -37,6 +37,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     struct Shared: Sendable {
         let endpoint: VerifyEndpoint
         let keys: APIKeyCache
+        /// False: every request goes on to the decoder and Hummingbird (`serve --no-fast-path`,
+        /// `--access-log`); the connection guard still applies.
+        var enabled = true
     }
 
     private let shared: Shared
@@ -72,7 +75,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         output = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         executor = EventLoopTaskExecutor(context.eventLoop)
-        if output == nil { passingThrough = true }
+        if output == nil || !shared.enabled { passingThrough = true }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -31,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     var pendingLifetime: String?
     @Option(name: .customLong("max-connections"), help: "Connections open at once; more clients wait in the listen backlog (default 4096, or what the open-file limit allows).")
     var maxConnections: Int?
+    @Option(name: .customLong("access-log"), help: ArgumentHelp(
+        "Append one line per request to this file (- for standard output): address, key id, time, method, path, status, bytes, duration.",
+        discussion: "Never a code, token, body or query string. Every request then goes through the router (the verify fast path is off)."))
+    var accessLog: String?
+    @Flag(name: .customLong("no-fast-path"), help: "Serve POST /v1/verify through the router like every other request (an operator's switch).")
+    var noFastPath = false
 
     func run() async throws {
         try await CLIOutput.run {
@@ -68,13 +74,17 @@ struct ServeCommand: AsyncParsableCommand {
                     + "give --tls-cert and --tls-key, or put a TLS-terminating proxy in front and listen on loopback\n").utf8))
             }
             if let problem = await ServerPreflight.listenProblem(host: host, port: port) { throw CLIError(problem) }
+            let log: AccessLog?
+            do { log = try accessLog.map { try AccessLog(path: $0) } } catch { throw CLIError("\(error)") }
             say("data directory: \(StoreOptions.dataDirectory) (\(StoreOptions.dataDirectoryOrder))")
             say("store: \(store.redactedDB), vault key: \(store.keySource)")
+            if let accessLog { say("access log: \(accessLog == "-" ? "standard output" : accessLog) (the verify fast path is off)") }
             let service = try await store.openService(policy: policy)
             try await bootstrap(service)
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits) { actual in
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits,
+                                       accessLog: log, fastPath: !noFastPath) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
             }
             let sweepers = [
