@@ -84,8 +84,11 @@ public struct MFAService: Sendable {
     /// Creates a pending device for `user` with a fresh random seed: a virtual TOTP device, an OATH
     /// card credential (TOTP, 30 s) or a HID slot (HOTP from counter 0), with `digits` digits. The
     /// seed is returned here once and never again.
+    /// A virtual device may use SHA-256 or SHA-512 and another period (its seed is then as long as the
+    /// hash, RFC 6238's reference); many authenticator apps only show SHA-1, 6 digits, 30 s correctly.
     public func createVirtual(
-        user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, digits: Int = 6, actor: String
+        user: String, issuer: String = "mfa-bridge", kind: DeviceKind = .virtualTOTP, digits: Int = 6,
+        algorithm: HashAlgorithm = .sha1, period: Int64 = 30, actor: String
     ) async throws(MFAError) -> VirtualEnrollment {
         return try await refusalAudited("device.create", user: user, actor: actor) { () async throws(MFAError) -> VirtualEnrollment in
             let user = try Validation.userName(user)
@@ -93,16 +96,21 @@ public struct MFAService: Sendable {
                 throw MFAError(.invalidInput, "the service generates seeds for virtual-totp, oath-card and hid-slot devices only (yubico-otp: createYubicoOTP)")
             }
             let digits = try Validation.digits(digits)
-            let secret = OTPSecret.random(byteCount: policy.virtualSeedBytes)
+            guard kind == .virtualTOTP || (algorithm == .sha1 && period == 30) else {
+                throw MFAError(.invalidInput, "only virtual-totp devices take another algorithm or period (cards and HID slots are programmed with SHA-1)")
+            }
+            guard OATHParameters.periods.contains(period) else { throw MFAError(.invalidInput, "a TOTP period must be 1 to 3600 seconds, got \(period)") }
+            let secret = OTPSecret.random(byteCount: max(policy.virtualSeedBytes, algorithm.digestBytes))
             let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
             // The URI is built before anything is written: an issuer it refuses leaves no pending device behind.
             let uri: String
             do throws(OTPError) {
-                uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, digits: digits).uriString
+                uri = try OTPAuthURI(type: kind.isCounterBased ? .hotp : .totp, issuer: issuer, account: user, secret: secret, algorithm: algorithm,
+                                     digits: digits, period: period).uriString
             } catch { throw MFAError(.invalidInput, error.message) }
             let now = clock()
             let record = DeviceRecord(
-                serial: serial, kind: kind, owner: user, state: .pending, algorithm: .sha1, digits: digits, period: kind.isCounterBased ? 0 : 30,
+                serial: serial, kind: kind, owner: user, state: .pending, algorithm: algorithm, digits: digits, period: kind.isCounterBased ? 0 : period,
                 counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: now)
             try await insertWithinLimit(
                 record,

@@ -30,12 +30,18 @@ public struct CreateVirtualRequest: Codable, Sendable {
     public var kind: String?
     /// 6 (default), 7 or 8.
     public var digits: Int?
+    /// `SHA1` (default), `SHA256` or `SHA512` (virtual-totp only).
+    public var algorithm: String?
+    /// Seconds per step, 1 to 3600 (default 30; virtual-totp only).
+    public var period: Int64?
 
-    public init(user: String, issuer: String? = nil, kind: String? = nil, digits: Int? = nil) {
+    public init(user: String, issuer: String? = nil, kind: String? = nil, digits: Int? = nil, algorithm: String? = nil, period: Int64? = nil) {
         self.user = user
         self.issuer = issuer
         self.kind = kind
         self.digits = digits
+        self.algorithm = algorithm
+        self.period = period
     }
 }
 

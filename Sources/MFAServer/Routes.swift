@@ -61,8 +61,13 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, 
         guard let kind = DeviceKind(rawValue: body.kind ?? DeviceKind.virtualTOTP.rawValue), kind == .virtualTOTP || kind == .oathCard || kind == .hidSlot else {
             throw APIError(.badRequest, code: "invalid-input", message: "kind must be virtual-totp, oath-card or hid-slot (yubico-otp: POST /v1/devices/yubico-otp)")
         }
+        // Spelled as in otpauth URIs.
+        guard let algorithm = ["SHA1": HashAlgorithm.sha1, "SHA256": .sha256, "SHA512": .sha512][body.algorithm ?? "SHA1"] else {
+            throw APIError(.badRequest, code: "invalid-input", message: "algorithm must be SHA1, SHA256 or SHA512")
+        }
         let enrollment = try await call {
-            try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, digits: body.digits ?? 6, actor: "key:\(key.id)")
+            try await service.createVirtual(user: body.user, issuer: body.issuer ?? "mfa-bridge", kind: kind, digits: body.digits ?? 6, algorithm: algorithm,
+                                            period: body.period ?? 30, actor: "key:\(key.id)")
         }
         let png = kind == .virtualTOTP ? (try? QRCode(encoding: enrollment.uri)).map { Data($0.pngData()).base64EncodedString() } : nil
         return try CreateVirtualResponse(serial: enrollment.serial, secret: enrollment.secretBase32, uri: enrollment.uri, qrPNG: png)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MFA
 import MFAServer
+import OTP
 import QRCode
 
 /// `mfactl mfa …`: enrollment, sign-in checks and technician work, on the local store or a server.
@@ -11,31 +12,47 @@ struct MFACommand: AsyncParsableCommand {
         subcommands: [CreateVirtual.self, Enable.self, Verify.self, Resync.self, Diagnose.self, Deactivate.self, Delete.self, Unlock.self, List.self])
 
     struct CreateVirtual: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create-virtual", abstract: "Create a virtual TOTP device; the seed is shown once.")
+        static let configuration = CommandConfiguration(
+            commandName: "create-virtual", abstract: "Create a virtual TOTP device; the seed is shown once.",
+            discussion: """
+                Defaults (SHA-1, 6 digits, 30 s) are what every authenticator app shows correctly; some apps \
+                (Google Authenticator among them) ignore other algorithms or periods and show wrong codes, so \
+                check the app before choosing others. A SHA-256 or SHA-512 device gets a seed as long as the hash.
+                """)
         @OptionGroup var backend: BackendOptions
         @Option(help: "User name.") var user: String
         @Option(help: "Issuer shown in authenticator apps.") var issuer: String?
-        @Option(help: "Also show the otpauth URI as a QR code: terminal, or png:FILE (written 0600).") var qr: String?
+        @Option(help: "Code length: 6, 7 or 8.") var digits: Int = 6
+        @Option(help: "HMAC hash: sha1, sha256 or sha512.") var algorithm: String = "sha1"
+        @Option(help: "Seconds per code, 1 to 3600.") var period: Int64 = 30
+        @Option(help: "Also show the otpauth URI as a QR code: terminal, or png:FILE (written 0600); repeat for both.") var qr: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await CLIOutput.run {
-                if let qr, qr != "terminal", !qr.hasPrefix("png:") { throw CLIError("--qr must be terminal or png:FILE") }
-                // The PNG's place is checked before a device exists (a device whose seed nobody saw is debris).
-                let png = qr.flatMap { $0.hasPrefix("png:") ? String($0.dropFirst("png:".count)) : nil }
-                if let png { try Self.checkWritable(png) }
+                let algorithm: HashAlgorithm
+                do { algorithm = try HashAlgorithm(parsing: self.algorithm) } catch { throw CLIError("--algorithm must be sha1, sha256 or sha512") }
+                guard (6...8).contains(digits) else { throw CLIError("--digits must be 6, 7 or 8") }
+                guard (1...3_600).contains(period) else { throw CLIError("--period must be 1 to 3600 seconds") }
+                for target in qr where target != "terminal" && !target.hasPrefix("png:") { throw CLIError("--qr must be terminal or png:FILE, got \(target)") }
+                // Every PNG's place is checked before a device exists (a device whose seed nobody saw is debris).
+                let pngs = qr.compactMap { $0.hasPrefix("png:") ? String($0.dropFirst("png:".count)) : nil }
+                guard Set(pngs).count == pngs.count else { throw CLIError("--qr names the same PNG file twice") }
+                for png in pngs { try Self.checkWritable(png) }
                 let service = try await backend.backend()
-                let created = try await service.createVirtual(user: user, issuer: issuer)
-                if let qr {
+                let created = try await service.createVirtual(user: user, issuer: issuer, digits: digits, algorithm: algorithm, period: period)
+                if !qr.isEmpty {
+                    var written: [String] = []
                     do {
                         let code = try QRCode(encoding: created.uri)
-                        if qr == "terminal" {
-                            FileHandle.standardError.write(Data((code.terminalString() + "\n").utf8))
-                        } else if let png {
+                        if qr.contains("terminal") { FileHandle.standardError.write(Data((code.terminalString() + "\n").utf8)) }
+                        for png in pngs {
                             try code.writePNG(to: png)
+                            written.append(png)
                         }
                     } catch {
                         // All or nothing: the device goes again, so the seed shown nowhere is in no store.
+                        for png in written { try? FileManager.default.removeItem(atPath: png) }
                         try? await service.delete(serial: created.serial)
                         throw CLIError("the QR code could not be written (\(error)); device \(created.serial) was deleted again")
                     }
@@ -44,6 +61,8 @@ struct MFACommand: AsyncParsableCommand {
                 print("serial: \(created.serial)")
                 print("secret: \(created.secret)   (shown once: add it to the authenticator now)")
                 print("uri:    \(created.uri)")
+                print("codes:  \(digits) digits every \(period) s, \(algorithm.rawValue.uppercased())")
+                for png in pngs { print("qr:     \(png)") }
                 print("then:   mfactl mfa enable --user \(user) --serial \(created.serial) --code1 CODE --code2 NEXT_CODE")
             }
         }
