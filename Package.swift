@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Already in the graph through Hummingbird and postgres-nio; named for the store's TLS settings.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // Already in the graph through Hummingbird; named for serve's bounded graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -140,6 +142,7 @@ let package = Package(
                 "SeedImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // TCMalloc instead of glibc's malloc: the service allocates many small short-lived objects per
             // request on several threads (Docs/benchmarks.md, "Allocator"). Not jemalloc: its start-up

@@ -32,6 +32,7 @@ APT_PACKAGES=(
   python3-gi          # PyGObject, to load UMockdev from Python
   python3-cryptography # AES for the virtual YubiKey's Yubico OTPs
   openssl             # openssl dgst -hmac: independent HMAC-SHA1 for challenge-response tests
+  systemd             # systemd-analyze: checks Docs/deploy/mfa-bridge.service in the tests (nothing is started)
 )
 
 missing=()

@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
         "Append one line per request to this file (- for standard output): address, key id, time, method, path, status, bytes, duration.",
         discussion: "Never a code, token, body or query string. Every request then goes through the router (the verify fast path is off)."))
     var accessLog: String?
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds requests in flight may take to finish after SIGTERM or SIGINT; then they are cut off.")
+    var shutdownTimeout: Int = 10
     @Flag(name: .customLong("no-fast-path"), help: "Serve POST /v1/verify through the router like every other request (an operator's switch).")
     var noFastPath = false
 
@@ -54,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("--idle-timeout must be 1-86400 seconds, --request-timeout 1-3600")
             }
             if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw CLIError("--max-connections must be 1-1000000") }
+            guard (1...3_600).contains(shutdownTimeout) else { throw CLIError("--shutdown-timeout must be 1-3600 seconds") }
             let connections = try FileLimit.ensure(connections: maxConnections ?? 4_096, exactly: maxConnections != nil)
             if connections < (maxConnections ?? 4_096) { say("max connections: \(connections) (the open-file limit allows no more)") }
             let limits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maxConnections: connections)
@@ -86,13 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits,
                                        accessLog: log, fastPath: !noFastPath) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
+                SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(shown):\(actual)")
             }
             let sweepers = [
                 Task { await Sweepers.idempotency(service: service) },
                 Task { await Sweepers.pendingDevices(service: service, every: Sweepers.pendingInterval(lifetime: policy.pendingLifetimeSeconds)) },
             ]
             defer { for sweeper in sweepers { sweeper.cancel() } }
-            do { try await app.runService() } catch {
+            do { try await ServeLifecycle.run(app, drainSeconds: shutdownTimeout) } catch {
                 // Another process took the port between the check and the bind: the same one line.
                 if let problem = ServerPreflight.listenProblem(error, host: host, port: port) { throw CLIError(problem) }
                 throw error
