@@ -20,11 +20,27 @@ struct CardOptions: ParsableArguments {
     @Option(help: "The applet's password (or MFACTL_OATH_PASSWORD).")
     var password: String?
 
-    var effectivePassword: String? { password ?? ProcessInfo.processInfo.environment["MFACTL_OATH_PASSWORD"] }
+    @Option(name: .customLong("password-file"), help: "Read the applet's password from this file's first line.")
+    var passwordFile: String?
+
+    /// `--password`, else `--password-file`'s first line, else MFACTL_OATH_PASSWORD. An unreadable file
+    /// is no password at all: the applet then asks for one, which names the file in the error below.
+    var effectivePassword: String? {
+        if let password { return password }
+        if let passwordFile { return try? SecretFile.firstLine(passwordFile, option: "--password-file") }
+        return ProcessInfo.processInfo.environment["MFACTL_OATH_PASSWORD"]
+    }
+
+    /// Refuses two password sources and an unreadable password file before the card is touched.
+    func checkPasswordOptions() throws {
+        guard password == nil || passwordFile == nil else { throw CLIError("give --password or --password-file, not both") }
+        if let passwordFile { _ = try SecretFile.firstLine(passwordFile, option: "--password-file") }
+    }
 
     /// Opens the chosen reader's card inside a transaction, selects and (if needed) unlocks the
     /// applet, and runs `body` on the PC/SC thread.
     func withSession<T>(unlock: Bool = true, _ body: (OATHSession) throws -> T) throws -> T {
+        try checkPasswordOptions()
         let client = try PCSCClient()
         defer { client.close() }
         return try client.performBlocking { context in

@@ -18,6 +18,7 @@ struct TokensImport: AsyncParsableCommand {
     @Option(help: "pskc or csv (default: detected from the content).") var format: String?
     @Option(help: "Pre-shared transport key of an encrypted PSKC file, hex (AES-128/192/256).") var psk: String?
     @Option(help: "Passphrase of a PBKDF2-protected PSKC file.") var password: String?
+    @Option(name: .customLong("psk-file"), help: "Read the pre-shared key (hex) from this file's first line.") var pskFile: String?
     @Option(name: .customLong("password-file"), help: "Read the passphrase from this file (first line).") var passwordFile: String?
     @Flag(help: "Import the good keys even when others are rejected.") var partial = false
     @Flag(help: "Print the report as JSON.") var json = false
@@ -30,38 +31,53 @@ struct TokensImport: AsyncParsableCommand {
                 guard let parsed = SeedFileFormat(rawValue: format) else { throw CLIError("--format must be pskc or csv") }
                 seedFormat = parsed
             }
-            guard [psk != nil, password != nil, passwordFile != nil].filter({ $0 }).count <= 1 else {
-                throw CLIError("give at most one of --psk, --password, --password-file")
+            guard [psk, pskFile, password, passwordFile].compactMap({ $0 }).count <= 1 else {
+                throw CLIError("give at most one of --psk, --psk-file, --password, --password-file")
             }
-            var passphrase = password
-            if let passwordFile {
-                guard let data = FileManager.default.contents(atPath: passwordFile) else { throw CLIError("cannot read the password file \(passwordFile)") }
-                passphrase = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            }
+            let passphrase = try passwordFile.map { try SecretFile.firstLine($0, option: "--password-file") } ?? password
+            let key = try pskFile.map { try SecretFile.firstLine($0, option: "--psk-file").trimmingCharacters(in: .whitespaces) } ?? psk
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             let bar = ProgressBar.forStandardError()
             var progress: (@Sendable (ImportProgress) -> Void)?
             if let bar { progress = { bar.update($0) } }
             let report = try await backend.backend().importSeeds(
-                file: [UInt8](data), format: seedFormat, psk: psk, password: passphrase, partial: partial, progress: progress)
+                file: [UInt8](data), format: seedFormat, psk: key, password: passphrase, partial: partial, progress: progress)
             bar?.finish()
-            if json { try CLIOutput.printJSON(report) } else { Self.printReport(report) }
+            if json { try CLIOutput.printJSON(report) } else { Self.printReport(report, file: file) }
             if report.rejected > 0 || !report.committed { exitCode = 1 }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
-    /// One line per key (for large files only the keys that were not simply imported), then a summary.
-    static func printReport(_ report: ImportReport) {
+    /// One line per key for small files; for large ones (a re-import of 10 000 tokens) the skipped
+    /// keys as counts by reason and at most 100 other lines (`--json` has every key). Then the
+    /// summary, and for a plaintext file whose seeds are now sealed in the store, the advice to delete it.
+    static func printReport(_ report: ImportReport, file: String) {
         let everything = report.total <= 200
-        for key in report.keys where everything || key.status != .imported || !key.warnings.isEmpty {
+        var skipped: [String: Int] = [:]
+        var listed = 0
+        var notShown = 0
+        for key in report.keys where key.status != .imported || !key.warnings.isEmpty || everything {
+            if !everything, key.status == .skipped, key.warnings.isEmpty {
+                skipped[key.reason.map { "\($0.code): \($0.message)" } ?? "skipped", default: 0] += 1
+                continue
+            }
+            guard everything || listed < 100 else { notShown += 1; continue }
             var line = "#\(key.position)\t\(key.serial ?? "-")\t\(key.status.rawValue)"
             if let reason = key.reason { line += "\t\(reason.code): \(reason.message)" }
             for warning in key.warnings { line += "\twarning \(warning.code): \(warning.message)" }
             print(line)
+            listed += 1
         }
+        for (reason, count) in skipped.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
+            print("\(count) keys skipped (\(reason))")
+        }
+        if notShown > 0 { print("\(notShown) more keys rejected, held or with warnings are not shown: --json lists every key") }
         print("\(report.format) file sha256:\(report.fingerprint) (\(report.protection))")
         print(report.summary)
+        if report.protection == "plaintext", report.committed, report.imported > 0 {
+            print("the seeds in \(file) are in plaintext and now sealed in the store: delete the file and its copies (shred -u \(file))")
+        }
     }
 }
 

@@ -81,6 +81,16 @@ struct OATHCardTests {
         #expect(right.status == 0 && right.stdout.hasPrefix("a\t"))
         let viaEnv = try await card.mfactl(["oath", "list"] + r, environment: ["MFACTL_OATH_PASSWORD": "correct horse"])
         #expect(viaEnv.status == 0)
+        // From a file (first line; out of `ps` and shell history); two sources or an unreadable file are refused.
+        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-oath-pw-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        try Data("correct horse\nignored\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
+        let viaFile = try await card.mfactl(["oath", "list"] + r + ["--password-file", passwordFile])
+        #expect(viaFile.status == 0 && viaFile.stdout.hasPrefix("a\t"), "\(viaFile.stderr)")
+        let both = try await card.mfactl(["oath", "list"] + r + ["--password-file", passwordFile, "--password", "x"])
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(both.stderr)")
+        let missing = try await card.mfactl(["oath", "list"] + r + ["--password-file", passwordFile + ".missing"])
+        #expect(missing.status == 2 && missing.stderr.contains("no such file"), "\(missing.stderr)")
         let ykmanList = try await card.ykman(["oath", "accounts", "list", "-p", "correct horse"])
         #expect(ykmanList.status == 0 && ykmanList.stdout.contains("a"), "\(ykmanList.stderr)")
         let ykmanWrong = try await card.ykman(["oath", "accounts", "list", "-p", "nope"])
