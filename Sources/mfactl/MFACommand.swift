@@ -9,7 +9,7 @@ import QRCode
 struct MFACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mfa", abstract: "Enroll, enable, verify, resync and manage MFA devices.",
-        subcommands: [CreateVirtual.self, Enable.self, Verify.self, Resync.self, Diagnose.self, Deactivate.self, Delete.self, Unlock.self, List.self])
+        subcommands: [CreateVirtual.self, Register.self, Enable.self, Verify.self, Resync.self, Diagnose.self, Deactivate.self, Delete.self, Unlock.self, List.self])
 
     struct CreateVirtual: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
