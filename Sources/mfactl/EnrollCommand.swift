@@ -14,7 +14,7 @@ struct EnrollCommand: AsyncParsableCommand {
             abstract: "Create a pending device, program its seed into the card's OATH applet, compute two consecutive codes on the card, enable.")
         @OptionGroup var backend: BackendOptions
         @OptionGroup var card: CardOptions
-        @Option var user: String
+        @Option(help: "The user the token is enrolled for (exact bytes).") var user: String
         @Option(help: "Credential name on the card: ISSUER:ACCOUNT (default mfa-bridge:USER).") var name: String?
         @Flag(help: "Require a touch for every code (two touches during enrollment).") var touch = false
         @Flag(help: "Replace a credential of the same name already on the card (its seed is lost).") var force = false

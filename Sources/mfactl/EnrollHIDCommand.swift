@@ -101,7 +101,7 @@ extension EnrollCommand {
         @OptionGroup var backend: BackendOptions
         @OptionGroup var hid: HIDDeviceOptions
         @OptionGroup var slot: EnrollSlotOptions
-        @Option var user: String
+        @Option(help: "The user the token is enrolled for (exact bytes).") var user: String
         @Option(help: "6 or 8.") var digits = 6
         @Flag(help: "Print JSON.") var json = false
 
@@ -142,7 +142,7 @@ extension EnrollCommand {
         @OptionGroup var backend: BackendOptions
         @OptionGroup var hid: HIDDeviceOptions
         @OptionGroup var slot: EnrollSlotOptions
-        @Option var user: String
+        @Option(help: "The user the token is enrolled for (exact bytes).") var user: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {

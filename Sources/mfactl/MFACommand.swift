@@ -84,11 +84,12 @@ struct MFACommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Activate a pending (or assign an inventory) device with two consecutive codes (a yubico-otp device: one OTP).")
         @OptionGroup var backend: BackendOptions
-        @Option var user: String
-        @Option var serial: String
-        @Option var code1: String?
-        @Option var code2: String?
+        @Option(help: "The user the device is for (exact bytes).") var user: String
+        @Option(help: "The device serial.") var serial: String
+        @Option(help: "A code from the device.") var code1: String?
+        @Option(help: "The code after it (the next step, or the next counter).") var code2: String?
         @Option(help: "One OTP typed by a yubico-otp device (instead of --code1 and --code2).") var otp: String?
+        @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
             guard (code1 != nil && code2 != nil && otp == nil) || (code1 == nil && code2 == nil && otp != nil) else {
@@ -103,7 +104,7 @@ struct MFACommand: AsyncParsableCommand {
                 } else if let code1, let code2 {
                     try await backend.backend().enable(serial: serial, user: user, code1: code1, code2: code2)
                 }
-                print("\(serial) is active for \(user)")
+                if json { try CLIOutput.printJSON(["serial": serial, "user": user, "status": "active"]) } else { print("\(serial) is active for \(user)") }
             }
         }
     }
@@ -111,8 +112,8 @@ struct MFACommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a sign-in code: exit 0 accepted, 1 rejected.")
         @OptionGroup var backend: BackendOptions
-        @Option var user: String
-        @Option var code: String
+        @Option(help: "The user signing in (exact bytes).") var user: String
+        @Option(help: "The code the user typed.") var code: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -129,15 +130,16 @@ struct MFACommand: AsyncParsableCommand {
     struct Resync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resynchronize a drifted device with two consecutive codes.")
         @OptionGroup var backend: BackendOptions
-        @Option var user: String
-        @Option var serial: String
-        @Option var code1: String
-        @Option var code2: String
+        @Option(help: "The device's user (exact bytes).") var user: String
+        @Option(help: "The device serial.") var serial: String
+        @Option(help: "A code the device shows now.") var code1: String
+        @Option(help: "The code after it (wait for the next one, or press again).") var code2: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await CLIOutput.run {
                 try await backend.backend().resync(serial: serial, user: user, code1: code1, code2: code2)
-                print("\(serial) resynchronized")
+                if json { try CLIOutput.printJSON(["serial": serial, "status": "resynchronized"]) } else { print("\(serial) resynchronized") }
             }
         }
     }
@@ -145,8 +147,8 @@ struct MFACommand: AsyncParsableCommand {
     struct Diagnose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Where does this code fall for the device? Changes nothing.")
         @OptionGroup var backend: BackendOptions
-        @Option var serial: String
-        @Option var code: String
+        @Option(help: "The device serial.") var serial: String
+        @Option(help: "The code the device shows (or the user typed).") var code: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -182,29 +184,45 @@ struct MFACommand: AsyncParsableCommand {
     }
 
     struct Deactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a device from signing in (kept for the record; delete removes it). Already deactivated: success, nothing changed.")
         @OptionGroup var backend: BackendOptions
-        @Option var serial: String
+        @Option(help: "The device serial.") var serial: String
+        @Flag(help: "Print JSON ({serial, status: deactivated or unchanged}).") var json = false
         func run() async throws {
             try await CLIOutput.run {
-                print(try await backend.backend().deactivate(serial: serial) ? "\(serial) deactivated" : "\(serial) was already deactivated (nothing changed)")
+                let changed = try await backend.backend().deactivate(serial: serial)
+                if json { try CLIOutput.printJSON(["serial": serial, "status": changed ? "deactivated" : "unchanged"]); return }
+                print(changed ? "\(serial) deactivated" : "\(serial) was already deactivated (nothing changed)")
             }
         }
     }
 
     struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a device that is not active (deactivate an active or virtual one first).")
         @OptionGroup var backend: BackendOptions
-        @Option var serial: String
+        @Option(help: "The device serial.") var serial: String
+        @Flag(help: "Print JSON.") var json = false
         func run() async throws {
-            try await CLIOutput.run { try await backend.backend().delete(serial: serial); print("\(serial) deleted") }
+            try await CLIOutput.run {
+                try await backend.backend().delete(serial: serial)
+                if json { try CLIOutput.printJSON(["serial": serial, "status": "deleted"]) } else { print("\(serial) deleted") }
+            }
         }
     }
 
     struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift a lock and clear the failure count. Not locked: success, nothing changed.")
         @OptionGroup var backend: BackendOptions
-        @Option var serial: String
+        @Option(help: "The device serial.") var serial: String
+        @Flag(help: "Print JSON ({serial, status: unlocked or unchanged}).") var json = false
         func run() async throws {
             try await CLIOutput.run {
-                print(try await backend.backend().unlock(serial: serial) ? "\(serial) unlocked" : "\(serial) is not locked (nothing changed)")
+                let changed = try await backend.backend().unlock(serial: serial)
+                if json { try CLIOutput.printJSON(["serial": serial, "status": changed ? "unlocked" : "unchanged"]); return }
+                print(changed ? "\(serial) unlocked" : "\(serial) is not locked (nothing changed)")
             }
         }
     }
@@ -277,6 +295,7 @@ struct DeviceListOutput: Encodable {
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Hardware token inventory.", subcommands: [List.self, TokensImport.self])
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The hardware token inventory: serial, kind, state, user.")
         @OptionGroup var backend: BackendOptions
         @Option(help: "assigned, unassigned or any.") var assignment: String = "any"
         @Flag(help: "Print JSON.") var json = false
