@@ -84,7 +84,11 @@ func addAPIKeyRoutes(_ router: Router<MFARequestContext>, _ table: RouteTable, s
         // A script must not cut off its own access midway: revoke a key with another admin key
         // (or locally with `mfactl api-key revoke`).
         guard !id.utf8.elementsEqual(key.id.utf8) else {
-            throw APIError(.conflict, code: "conflict", message: "this request's own API key cannot revoke itself: use another admin key")
+            let message = "this request's own API key cannot revoke itself: use another admin key"
+            // Refused admin actions are audited like the service's own refusals.
+            try? await service.store.appendAudit(
+                AuditDraft(time: service.clock(), actor: "key:\(key.id)", action: "apikey.revoke", result: "refused", detail: "conflict: " + message))
+            throw APIError(.conflict, code: "conflict", message: message)
         }
         let revokedNow = try await call { try await service.revokeAPIKey(id: id, actor: "key:\(key.id)") }
         return StatusResponse(status: revokedNow ? "revoked" : "already-revoked")

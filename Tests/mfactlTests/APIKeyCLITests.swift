@@ -63,10 +63,14 @@ struct APIKeyCLITests {
         #expect(r.status == 0 && r.stdout.contains("shown once"), "\(r.stderr)")
 
         // Remote changes are audited under the admin key that made them.
-        let audit = try await server.json(["audit", "list"])
+        let audit = try await server.json(["audit", "list", "--order", "oldest"])
         let actions = (audit["entries"] as? [[String: Any]] ?? []).filter { ($0["action"] as? String)?.hasPrefix("apikey.") == true }
-        #expect(actions.count == 4, "\(actions)")
-        #expect(actions.dropFirst().allSatisfy { ($0["actor"] as? String)?.hasPrefix("key:") == true }, "\(actions)")
+        let done = actions.filter { $0["result"] as? String == "ok" }
+        #expect(done.count == 4, "\(actions)")
+        #expect(done.dropFirst().allSatisfy { ($0["actor"] as? String)?.hasPrefix("key:") == true }, "\(actions)")
+        // The refusals (the duplicate name, the unknown id, the key revoking itself) are audited too, under the key that tried.
+        let refused = actions.filter { $0["result"] as? String == "refused" }
+        #expect(refused.map { $0["action"] as? String ?? "" } == ["apikey.create", "apikey.revoke", "apikey.revoke"] && refused.allSatisfy { ($0["actor"] as? String)?.hasPrefix("key:") == true }, "\(actions)")
     }
 
     @Test("an expired key is refused; bad --expires and no scope are usage errors that create nothing")
