@@ -128,10 +128,14 @@ extension MFAService {
     public func apiKeys() async throws(MFAError) -> [APIKeyRecord] { try await store.apiKeys() }
 
     /// Revokes key `id`: true when revoked now, false when it already was (nothing changed, like
-    /// `deactivate`); `no-such-key` when there is no such key.
+    /// `deactivate`); `no-such-key` when there is no such key. `requestedBy` is the key making the
+    /// request, if any: a key may not revoke itself (a script must not cut off its own access midway).
     @discardableResult
-    public func revokeAPIKey(id: String, actor: String) async throws(MFAError) -> Bool {
+    public func revokeAPIKey(id: String, actor: String, requestedBy requester: String? = nil) async throws(MFAError) -> Bool {
         return try await refusalAudited("apikey.revoke", actor: actor) { () async throws(MFAError) -> Bool in
+            if let requester, requester.utf8.elementsEqual(id.utf8) {
+                throw MFAError(.conflict, "this request's own API key cannot revoke itself: use another admin key")
+            }
             let now = clock()
             if try await store.revokeAPIKey(id: id, at: now, audit: AuditDraft(time: now, actor: actor, action: "apikey.revoke", result: "ok", detail: id)) {
                 return true

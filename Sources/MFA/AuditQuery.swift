@@ -33,15 +33,6 @@ public struct AuditQuery: Sendable, Hashable {
         self.order = order
         self.limit = limit
     }
-
-    /// Does `entry` belong to the answer? The stores filter in SQL; this is the same rule, for checks.
-    public func matches(_ entry: AuditEntry) -> Bool {
-        let d = entry.draft
-        func same(_ a: String?, _ b: String?) -> Bool { b == nil || (a.map { Array($0.utf8) } == b.map { Array($0.utf8) }) }
-        return entry.sequence > after && before.map { entry.sequence < $0 } ?? true && since.map { d.time >= $0 } ?? true
-            && same(d.user, user) && same(d.serial, serial)
-            && action.map { Array(d.action.utf8) == Array($0.utf8) || Array(d.action.utf8).starts(with: Array(($0 + ".").utf8)) } ?? true
-    }
 }
 
 extension MFAStore {

@@ -24,11 +24,13 @@ public enum SecondsText {
     }
 
     /// A Unix time as ISO 8601 in UTC (`2026-12-03T18:30:00Z`).
+    /// One format style for every call (a value, safe to share): an access log line or a page of 1000
+    /// audit entries no longer builds a formatter per time.
     public static func iso(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(isoStyle)
     }
+
+    private static let isoStyle = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
 
     /// A Unix time from ISO 8601 as admins type it: `2026-12-03T18:30:00Z`, with an offset
     /// (`+01:00`) or fractional seconds, or a date alone (`2026-12-03`, midnight UTC); nil otherwise.

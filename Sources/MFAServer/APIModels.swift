@@ -124,6 +124,26 @@ public struct RegisterRequest: Codable, Sendable {
     }
 }
 
+extension RegisterRequest {
+    /// Registers the device this request describes: the one reading of its fields for the API route and
+    /// the CLI's local store. A bad field is `invalid-input` naming it.
+    public func register(on service: MFAService, actor: String) async throws(MFAError) {
+        guard let kind = DeviceKind(rawValue: self.kind), kind != .virtualTOTP else {
+            throw MFAError(.invalidInput, "kind must be one of hardware-totp, hardware-hotp, oath-card, hid-slot, yubico-otp")
+        }
+        guard secret != nil || secretHex != nil else { throw MFAError(.invalidInput, "give secret (Base32) or secretHex") }
+        let seed: OTPSecret
+        let hash: HashAlgorithm
+        do throws(OTPError) {
+            if let text = secret { seed = try OTPSecret(base32: text) } else { seed = try OTPSecret(hex: secretHex ?? "") }
+            hash = try HashAlgorithm(parsing: algorithm ?? "sha1")
+        } catch { throw MFAError(.invalidInput, error.message) }
+        try await service.register(
+            serial: serial, kind: kind, secret: seed, algorithm: hash, digits: digits ?? 6, period: period ?? 30, counter: counter ?? 0, owner: user,
+            actor: actor)
+    }
+}
+
 public struct TwoCodesRequest: Codable, Sendable {
     public var user: String
     public var code1: String

@@ -81,16 +81,9 @@ func addAPIKeyRoutes(_ router: Router<MFARequestContext>, _ table: RouteTable, s
     table.add(router, .delete, "/v1/api-keys/:id") { request, context -> StatusResponse in
         let key = try context.require(.admin)
         let id = try context.parameters.decoded("id")
-        // A script must not cut off its own access midway: revoke a key with another admin key
-        // (or locally with `mfactl api-key revoke`).
-        guard !id.utf8.elementsEqual(key.id.utf8) else {
-            let message = "this request's own API key cannot revoke itself: use another admin key"
-            // Refused admin actions are audited like the service's own refusals.
-            try? await service.store.appendAudit(
-                AuditDraft(time: service.clock(), actor: "key:\(key.id)", action: "apikey.revoke", result: "refused", detail: "conflict: " + message))
-            throw APIError(.conflict, code: "conflict", message: message)
-        }
-        let revokedNow = try await call { try await service.revokeAPIKey(id: id, actor: "key:\(key.id)") }
+        // A key may not revoke itself (refused and audited by the service); revoke it with another
+        // admin key, or locally with `mfactl api-key revoke`.
+        let revokedNow = try await call { try await service.revokeAPIKey(id: id, actor: "key:\(key.id)", requestedBy: key.id) }
         return StatusResponse(status: revokedNow ? "revoked" : "already-revoked")
     }
 }

@@ -85,22 +85,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, 
     table.add(router, .post, "/v1/devices") { request, context -> Response in
         let key = try context.require(.admin)
         let body = try await decode(RegisterRequest.self, request, context)
-        guard let kind = DeviceKind(rawValue: body.kind), kind != .virtualTOTP else {
-            throw APIError(.badRequest, code: "invalid-input", message: "kind must be one of hardware-totp, hardware-hotp, oath-card, hid-slot, yubico-otp")
-        }
-        let secret: OTPSecret
-        do {
-            if let text = body.secret { secret = try OTPSecret(base32: text) } else if let hex = body.secretHex { secret = try OTPSecret(hex: hex) } else {
-                throw APIError(.badRequest, code: "invalid-input", message: "give secret (Base32) or secretHex")
-            }
-        } catch let error as OTPError { throw APIError(.badRequest, code: "invalid-input", message: error.message) }
-        let algorithm: HashAlgorithm
-        do { algorithm = try HashAlgorithm(parsing: body.algorithm ?? "sha1") } catch let error as OTPError { throw APIError(.badRequest, code: "invalid-input", message: error.message) }
-        try await call {
-            try await service.register(
-                serial: body.serial, kind: kind, secret: secret, algorithm: algorithm, digits: body.digits ?? 6, period: body.period ?? 30,
-                counter: body.counter ?? 0, owner: body.user, actor: "key:\(key.id)")
-        }
+        try await call { try await body.register(on: service, actor: "key:\(key.id)") }
         return try StatusResponse(status: "registered", serial: body.serial).response(from: request, context: context).withStatus(.created)
     }
 

@@ -11,18 +11,22 @@ extension SQLiteMFAStore {
 
     public func auditEntries(_ query: AuditQuery) async throws(MFAError) -> [AuditEntry] {
         // Identities match as bytes: BLOB comparisons, never a collation.
-        var conditions = ["seq > ?"]
-        var values: [(any DatabaseValueConvertible)?] = [query.after]
-        if let before = query.before { conditions.append("seq < ?"); values += [before] as [(any DatabaseValueConvertible)?] }
-        if let since = query.since { conditions.append("time >= ?"); values += [since] as [(any DatabaseValueConvertible)?] }
-        if let user = query.user { conditions.append("CAST(user AS BLOB) = ?"); values += [Data(user.utf8)] as [(any DatabaseValueConvertible)?] }
-        if let serial = query.serial { conditions.append("CAST(serial AS BLOB) = ?"); values += [Data(serial.utf8)] as [(any DatabaseValueConvertible)?] }
+        var conditions: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        func add(_ condition: String, _ bound: (any DatabaseValueConvertible)...) {
+            conditions.append(condition)
+            values += bound
+        }
+        add("seq > ?", query.after)
+        if let before = query.before { add("seq < ?", before) }
+        if let since = query.since { add("time >= ?", since) }
+        if let user = query.user { add("CAST(user AS BLOB) = ?", Data(user.utf8)) }
+        if let serial = query.serial { add("CAST(serial AS BLOB) = ?", Data(serial.utf8)) }
         if let action = query.action {
             let family = Data((action + ".").utf8)
-            conditions.append("(CAST(action AS BLOB) = ? OR substr(CAST(action AS BLOB), 1, ?) = ?)")
-            values += [Data(action.utf8), family.count, family] as [(any DatabaseValueConvertible)?]
+            add("(CAST(action AS BLOB) = ? OR substr(CAST(action AS BLOB), 1, ?) = ?)", Data(action.utf8), family.count, family)
         }
-        values += [query.limit] as [(any DatabaseValueConvertible)?]
+        values.append(query.limit)
         let arguments = StatementArguments(values)
         let sql = "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq \(query.order == .newestFirst ? "DESC" : "ASC") LIMIT ?"
         return try await read { db in

@@ -83,14 +83,7 @@ struct LocalBackend: Backend {
         let e = try await service.createVirtual(user: user, issuer: issuer ?? "mfa-bridge", digits: digits, algorithm: algorithm, period: period, actor: actor)
         return CreateVirtualResponse(serial: e.serial, secret: e.secretBase32, uri: e.uri)
     }
-    func register(_ r: RegisterRequest) async throws {
-        guard let kind = DeviceKind(rawValue: r.kind) else { throw CLIError("unknown device kind \(r.kind)") }
-        let secret: OTPSecret
-        do { secret = try r.secretHex.map { try OTPSecret(hex: $0) } ?? OTPSecret(base32: r.secret ?? "") } catch let error as OTPError { throw CLIError("the secret: \(error.message)") }
-        try await service.register(
-            serial: r.serial, kind: kind, secret: secret, algorithm: try HashAlgorithm(parsing: r.algorithm ?? "sha1"), digits: r.digits ?? 6,
-            period: r.period ?? 30, counter: r.counter ?? 0, owner: r.user, actor: actor)
-    }
+    func register(_ r: RegisterRequest) async throws { try await r.register(on: service, actor: actor) }
     func createGenerated(user: String, issuer: String?, kind: DeviceKind, digits: Int) async throws -> CreateVirtualResponse {
         let e = try await service.createVirtual(user: user, issuer: issuer ?? "mfa-bridge", kind: kind, digits: digits, actor: actor)
         return CreateVirtualResponse(serial: e.serial, secret: e.secretBase32, uri: e.uri)

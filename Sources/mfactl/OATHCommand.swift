@@ -23,24 +23,18 @@ struct CardOptions: ParsableArguments {
     @Option(name: .customLong("password-file"), help: "Read the applet's password from this file's first line.")
     var passwordFile: String?
 
-    /// `--password`, else `--password-file`'s first line, else MFACTL_OATH_PASSWORD. An unreadable file
-    /// is no password at all: the applet then asks for one, which names the file in the error below.
-    var effectivePassword: String? {
-        if let password { return password }
-        if let passwordFile { return try? SecretFile.firstLine(passwordFile, option: "--password-file") }
-        return ProcessInfo.processInfo.environment["MFACTL_OATH_PASSWORD"]
-    }
-
-    /// Refuses two password sources and an unreadable password file before the card is touched.
-    func checkPasswordOptions() throws {
+    /// `--password`, else `--password-file`'s first line, else MFACTL_OATH_PASSWORD; two sources or an
+    /// unreadable file are refused (before the card is touched).
+    func resolvedPassword() throws -> String? {
         guard password == nil || passwordFile == nil else { throw CLIError("give --password or --password-file, not both") }
-        if let passwordFile { _ = try SecretFile.firstLine(passwordFile, option: "--password-file") }
+        if let passwordFile { return try SecretFile.firstLine(passwordFile, option: "--password-file") }
+        return password ?? ProcessInfo.processInfo.environment["MFACTL_OATH_PASSWORD"]
     }
 
     /// Opens the chosen reader's card inside a transaction, selects and (if needed) unlocks the
     /// applet, and runs `body` on the PC/SC thread.
     func withSession<T>(unlock: Bool = true, _ body: (OATHSession) throws -> T) throws -> T {
-        try checkPasswordOptions()
+        let password = try resolvedPassword()
         let client = try PCSCClient()
         defer { client.close() }
         return try client.performBlocking { context in
@@ -50,7 +44,7 @@ struct CardOptions: ParsableArguments {
             return try card.withTransaction {
                 let session = try OATHSession(transport: card)
                 if unlock {
-                    if let password = effectivePassword {
+                    if let password {
                         try session.validate(password: password)
                     } else if session.isLocked {
                         throw OATHError(.authenticationRequired, "the OATH applet on '\(name)' is password-protected: give --password")
