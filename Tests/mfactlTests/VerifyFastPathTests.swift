@@ -88,6 +88,14 @@ struct VerifyFastPathTests {
             return recv(fd, &byte, 1, 0) == 0
         }
 
+        /// Whether the server has closed the connection already (end of stream, or a reset), without
+        /// waiting: a check between the sends of a slow client.
+        func peerHasClosed() -> Bool {
+            var byte: UInt8 = 0
+            let got = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        }
+
         func reply() throws -> Reply {
             let separator = Array("\r\n\r\n".utf8)
             var end: Int?
