@@ -9,10 +9,33 @@ struct ConnectionLimitsTests {
     typealias Server = ServiceEndToEndTests.Server
     typealias Connection = VerifyFastPathTests.Connection
 
-    /// Seconds until the server closes `connection` (nil: not within the connection's 20 s timeout).
-    static func secondsUntilClosed(_ connection: Connection) -> Double? {
-        let start = Date()
-        return connection.closedByPeer() ? Date().timeIntervalSince(start) : nil
+    /// Opens a connection, sends `head`, and returns the seconds until the server closes it (nil: not
+    /// within the connection's 20 s receive timeout). The socket work runs on a thread of its own
+    /// (`OffThePool`): on the cooperative pool (two threads on CI) a test blocked in another socket
+    /// call delays this one's clock by seconds, and the figure would measure the pool, not the server.
+    static func secondsUntilClosed(_ url: String, after head: String = "") async throws -> Double? {
+        try await OffThePool.run { () throws -> Double? in
+            let connection = try Connection(url)
+            if !head.isEmpty { try connection.send(head) }
+            let start = Date()
+            return connection.closedByPeer() ? Date().timeIntervalSince(start) : nil
+        }
+    }
+
+    /// A slow loris off the pool (see ``secondsUntilClosed(_:after:)``): sends `head` a byte every half
+    /// second until the server closes the connection, and returns the seconds that took (at most 12).
+    static func secondsTrickling(_ url: String, _ head: String) async throws -> Double {
+        try await OffThePool.run { () throws -> Double in
+            let loris = try Connection(url)
+            let start = Date()
+            // Closed is seen at the next check (a non-blocking peek), not only when a send fails.
+            for byte in head.utf8 {
+                guard !loris.peerHasClosed(), loris.trySend(String(decoding: [byte], as: UTF8.self)),
+                      Date().timeIntervalSince(start) < 12 else { break }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            return Date().timeIntervalSince(start)
+        }
     }
 
     static func healthz(_ server: Server, seconds: Int) async throws -> Int32 {
@@ -33,8 +56,7 @@ struct ConnectionLimitsTests {
     @Test("an idle connection is closed after --idle-timeout; one that keeps verifying is not")
     func idleTimeout() async throws {
         let server = try await Server(.sqlite, extra: ["--idle-timeout", "3"] + VerifyFastPathTests.keyCache)
-        let idle = try Connection(server.url)
-        let closedAfter = try #require(Self.secondsUntilClosed(idle), "the idle connection stayed open")
+        let closedAfter = try #require(try await Self.secondsUntilClosed(server.url), "the idle connection stayed open")
         #expect(closedAfter >= 2.5 && closedAfter < 10, "\(closedAfter)")
         // A connection that verifies every quarter second for longer than the idle timeout (fast path
         // and router in turn) stays open: each answer starts the idle clock again.
@@ -76,22 +98,12 @@ struct ConnectionLimitsTests {
             "POST /v1/devices HTTP/1.1\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer \(server.token)\r\n\r\n5\r\n{\"a\":\r\n",
         ]
         for head in partialHeads {
-            let connection = try Connection(server.url)
-            try connection.send(head)
-            let closedAfter = try #require(Self.secondsUntilClosed(connection), "\(head.debugDescription): still open")
+            let closedAfter = try #require(try await Self.secondsUntilClosed(server.url, after: head), "\(head.debugDescription): still open")
             #expect(closedAfter >= 1.5 && closedAfter < 6, "\(head.debugDescription): \(closedAfter)")
         }
-        // A slow loris: a byte every second never finishes a head, and is closed all the same.
-        let loris = try Connection(server.url)
-        let start = Date()
-        var open = true
-        for byte in "POST /v1/verify HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa".utf8 where open {
-            // Closed is seen at the next check, not only when a later send fails (which a loaded
-            // machine delays by whole rounds).
-            open = !loris.peerHasClosed() && loris.trySend(String(decoding: [byte], as: UTF8.self)) && Date().timeIntervalSince(start) < 12
-            try await Task.sleep(for: .milliseconds(500))
-        }
-        #expect(Date().timeIntervalSince(start) < 8, "the slow head kept the connection for \(Date().timeIntervalSince(start)) s")
+        // A slow loris: a byte every half second never finishes a head, and is closed all the same.
+        let trickled = try await Self.secondsTrickling(server.url, "POST /v1/verify HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa")
+        #expect(trickled >= 1.5 && trickled < 8, "the slow head kept the connection for \(trickled) s")
     }
 
     @Test("--max-connections: the next client waits until one of the held connections closes")
