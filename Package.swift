@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         // Already in the graph through Hummingbird; named for serve's bounded graceful shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // TOML (toml++ underneath) for `mfactl serve --config FILE`.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (HMAC key schedule on the digest compression functions, AES, RNG).
@@ -143,6 +145,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             // TCMalloc instead of glibc's malloc: the service allocates many small short-lived objects per
             // request on several threads (Docs/benchmarks.md, "Allocator"). Not jemalloc: its start-up

@@ -57,7 +57,9 @@ public enum ServiceEvent: Sendable, Hashable {
 public struct MFAService: Sendable {
     public let store: any MFAStore
     public let vault: SecretVault
-    public let policy: Policy
+    /// The policy in force; `mfactl serve` replaces it on SIGHUP (``reload(policy:)``).
+    public var policy: Policy { policySetting.withLock { $0 } }
+    let policySetting: PolicySetting
     /// Unix time in seconds (injectable for tests).
     public let clock: @Sendable () -> Int64
     /// Told of events worth counting (a server's metrics); never of secrets or codes.
@@ -73,7 +75,7 @@ public struct MFAService: Sendable {
     public init(store: any MFAStore, vault: SecretVault, policy: Policy = Policy(), clock: @escaping @Sendable () -> Int64) {
         self.store = store
         self.vault = vault
-        self.policy = policy
+        policySetting = PolicySetting(policy)
         self.clock = clock
         diagnoses = RateLimiter(limit: policy.diagnoseLimit, period: policy.diagnosePeriodSeconds)
         technicianUnlocks = RateLimiter(limit: policy.technicianUnlockLimit, period: policy.technicianUnlockPeriodSeconds)

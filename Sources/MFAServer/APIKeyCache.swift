@@ -6,7 +6,7 @@ import Synchronization
 /// request. Only keys that authenticated are kept, for `lifetime` seconds; the token's secret is
 /// still checked against the stored hash on every request. A key revoked by another process (or
 /// by `mfactl api-key revoke` on the store) stops working here within `lifetime` seconds.
-final class APIKeyCache: Sendable {
+public final class APIKeyCache: Sendable {
     private struct Entry {
         let record: APIKeyRecord
         let expires: ContinuousClock.Instant
@@ -17,7 +17,11 @@ final class APIKeyCache: Sendable {
     /// Bounds the memory a flood of distinct valid keys could take.
     let capacity = 10_000
 
-    init(lifetime: Duration = .seconds(2)) { self.lifetime = lifetime }
+    public init(lifetime: Duration = .seconds(2)) { self.lifetime = lifetime }
+
+    /// Forgets every key (`serve`'s reload): the next request of each key reads it from the store, so a
+    /// key revoked by another process stops here at once rather than within ``lifetime``.
+    public func removeAll() { entries.withLock { $0.removeAll() } }
 
     /// How many keys are remembered.
     var count: Int { entries.withLock { $0.count } }

@@ -10,25 +10,37 @@ import Synchronization
 /// a token or a body: the query string is left out, the key is its id and only once the key
 /// authenticated (`-` otherwise). Lines are appended with one `write(2)` each on an `O_APPEND`
 /// descriptor, so several server processes can share one file without interleaving.
+///
+/// ``reopen()`` (serve's SIGHUP) opens the path again, so log rotation can move the file away.
 public final class AccessLog: Sendable {
-    private let descriptor: Int32
-    private let closes: Bool
+    /// The open descriptor; writes hold the lock, so a reopen never closes one under a write.
+    private let descriptor: Mutex<Int32>
+    public let path: String
 
     /// Opens `path` for appending (created 0640 when missing; its directory must exist), or standard
     /// output for `-`. Throws a one-line reason.
     public init(path: String) throws {
-        if path == "-" {
-            descriptor = STDOUT_FILENO
-            closes = false
-            return
-        }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AccessLogError(message: "--access-log \(path): \(String(cString: strerror(errno)))") }
-        descriptor = fd
-        closes = true
+        self.path = path
+        descriptor = Mutex(try Self.open(path))
     }
 
-    deinit { if closes { close(descriptor) } }
+    private static func open(_ path: String) throws -> Int32 {
+        if path == "-" { return STDOUT_FILENO }
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw AccessLogError(message: "--access-log \(path): \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// Opens the path again (after a rotation moved the file) and closes the old descriptor; on an
+    /// error the old one stays in use.
+    public func reopen() throws {
+        guard path != "-" else { return }
+        let fresh = try Self.open(path)
+        let old = descriptor.withLock { fd in defer { fd = fresh }; return fd }
+        close(old)
+    }
+
+    deinit { descriptor.withLock { if $0 != STDOUT_FILENO { close($0) } } }
 
     /// Writes one entry (best effort: a full disk must not fail the request it describes).
     func record(address: String?, keyID: String?, method: String, path: String, status: Int, bytes: Int?, duration: Duration) {
@@ -36,7 +48,7 @@ public final class AccessLog: Sendable {
         let line = "\(address ?? "-") \(keyID.map { "key:\($0)" } ?? "-") [\(SecondsText.iso(Int64(Date().timeIntervalSince1970)))] "
             + "\"\(Self.clean(method)) \(Self.clean(path))\" \(status) \(bytes.map(String.init) ?? "-") \(String(format: "%.1f", milliseconds))ms\n"
         var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress, $0.count) }
+        descriptor.withLock { fd in _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) } }
     }
 
     /// Printable ASCII but `"` and `\`, as is; everything else as `\xHH`, so a request cannot forge a

@@ -279,7 +279,9 @@ public struct TLSFiles: Sendable {
 }
 
 /// The application: the router on `host:port`, over TLS when `tls` is given.
-/// `keyCacheLifetime` bounds how long a key revoked elsewhere keeps working in this process.
+/// `keys`' lifetime bounds how long a key revoked elsewhere keeps working in this process. `tls`,
+/// `keys` and `accessLog` are the caller's, so a reload can swap the certificate, flush the cache and
+/// reopen the log while the server runs.
 /// `eventLoops`: threads serving connections (nil: NIO's shared group, one per core).
 /// TLS 1.2 suites the server offers: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305.
 let tlsCipherSuites = [
@@ -287,18 +289,17 @@ let tlsCipherSuites = [
     "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
 ].joined(separator: ":")
 
-public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: TLSFiles? = nil,
-                             keyCacheLifetime: Duration = .seconds(2), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
+public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: ServerTLS? = nil,
+                             keys: APIKeyCache = APIKeyCache(), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
                              accessLog: AccessLog? = nil, fastPath fastPathEnabled: Bool = true,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
-    let keys = APIKeyCache(lifetime: keyCacheLifetime)
     // With an access log every request goes through the router, which writes it.
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys,
                                          enabled: fastPathEnabled && accessLog == nil)
     var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath, limits: limits) }
     if let tls {
-        let tlsConfiguration = try ServerPreflight.tlsConfiguration(tls)
+        let tlsConfiguration = try tls.configuration()
         server = HTTPServerBuilder { responder in
             VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration), shared: fastPath, limits: limits)
         }

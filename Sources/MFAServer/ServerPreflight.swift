@@ -50,6 +50,15 @@ public enum ServerPreflight {
     /// The server's TLS configuration from PEM files: TLS 1.2 at least; under 1.2 only
     /// forward-secret (ECDHE) AEAD suites (1.3's are all both). Checked before anything is created.
     public static func tlsConfiguration(_ tls: TLSFiles) throws(MFAError) -> TLSConfiguration {
+        let (certificates, key) = try loadTLS(tls)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuites = tlsCipherSuites
+        return configuration
+    }
+
+    /// The certificate chain and private key of `tls`, or a clear error naming the files.
+    static func loadTLS(_ tls: TLSFiles) throws(MFAError) -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
         let certificates: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
@@ -59,9 +68,6 @@ public enum ServerPreflight {
             throw MFAError(.invalidInput, "cannot load the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
         }
         guard !certificates.isEmpty else { throw MFAError(.invalidInput, "no certificate in \(tls.certificate)") }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.cipherSuites = tlsCipherSuites
-        return configuration
+        return (certificates, key)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `mfactl`: the admin CLI of the MFA token bridge and verifier.
 @main
@@ -15,4 +16,17 @@ struct MFACtl: AsyncParsableCommand {
         subcommands: [ServeCommand.self, MFACommand.self, EnrollCommand.self, TokensCommand.self, ReportCommand.self, AuditCommand.self, APIKeyCommand.self,
                       OTPCommand.self, DevicesCommand.self, OATHCommand.self, HIDCommand.self]
     )
+
+    /// ArgumentParser's entry point, given `serve`'s settings from its file and the environment
+    /// first (``ServeSettings``): a bad settings file is one error line and exit status 2.
+    static func main() async {
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings.resolve(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+        } catch {
+            CLIOutput.printError(error.description)
+            Foundation.exit(2)
+        }
+        await main(settings.arguments)
+    }
 }

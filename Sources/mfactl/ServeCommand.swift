@@ -10,6 +10,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the MFA HTTP service (SQLite in the data directory by default).",
         discussion: "The data directory is \(StoreOptions.dataDirectoryOrder); it holds mfa.sqlite and vault.key unless --db and --key-file name others.")
 
+    @Option(help: ArgumentHelp(
+        "Read settings from this TOML file (or MFA_CONFIG): serve's long options as keys, e.g. idle-timeout = 60, no-fast-path = true.",
+        discussion: "An option on the command line beats its MFA_* environment variable (MFA_IDLE_TIMEOUT; MFACTL_DB and MFACTL_KEY_FILE for the store), which beats the file. SIGHUP re-reads the file."))
+    var config: String?
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on (host:port; port 0 picks a free one).") var listen: String = "127.0.0.1:8080"
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (chain).") var tlsCert: String?
@@ -42,14 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIOutput.run {
+            // First, so a value out of range below is read next to where it came from.
+            if let summary = try ServeSettings.resolve(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment).summary {
+                say(summary)
+            }
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
                 throw CLIError("--listen must be HOST:PORT")
             }
             var host = String(listen[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard (0...10).contains(totpWindow), (0...1_000).contains(hotpLookAhead), (1...1_000).contains(lockoutThreshold) else {
-                throw CLIError("--totp-window must be 0-10, --hotp-look-ahead 0-1000, --lockout-threshold 1-1000")
-            }
             guard (0...3_600).contains(apiKeyCache) else { throw CLIError("--api-key-cache must be 0-3600 seconds") }
             if let eventLoops, !(1...256).contains(eventLoops) { throw CLIError("--event-loops must be 1-256") }
             guard (1...86_400).contains(idleTimeout), (1...3_600).contains(requestTimeout) else {
@@ -60,18 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
             let connections = try FileLimit.ensure(connections: maxConnections ?? 4_096, exactly: maxConnections != nil)
             if connections < (maxConnections ?? 4_096) { say("max connections: \(connections) (the open-file limit allows no more)") }
             let limits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maxConnections: connections)
-            var policy = try StoreOptions.environmentPolicy()
-            if let pendingLifetime { policy.pendingLifetimeSeconds = try StoreOptions.pendingLifetime(pendingLifetime, from: "--pending-lifetime") }
-            policy.totpWindow = totpWindow
-            policy.hotpLookAhead = hotpLookAhead
-            policy.lockoutThreshold = lockoutThreshold
-            guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
-            policy.lockoutDecaySeconds = Int64(lockoutDecay)
+            let policy = try policy()
             // What can fail without the store is checked before it is opened: a server that cannot
             // load its certificate or bind its port leaves no new store and no printed admin key behind.
             guard (tlsCert == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
-            let tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey!) }
-            if let tls { _ = try ServerPreflight.tlsConfiguration(tls) }
+            let tls = try tlsCert.map { (certificate: String) throws(MFAError) in try ServerTLS(TLSFiles(certificate: certificate, privateKey: tlsKey!)) }
             if tls == nil && !ServerPreflight.isLoopback(host) {
                 FileHandle.standardError.write(Data(("warning: listening on \(host) without TLS: API keys and codes cross the network in clear; "
                     + "give --tls-cert and --tls-key, or put a TLS-terminating proxy in front and listen on loopback\n").utf8))
@@ -83,10 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
             say("store: \(store.redactedDB), vault key: \(store.keySource)")
             if let accessLog { say("access log: \(accessLog == "-" ? "standard output" : accessLog) (the verify fast path is off)") }
             let service = try await store.openService(policy: policy)
+            let keys = APIKeyCache(lifetime: .seconds(apiKeyCache))
             try await bootstrap(service)
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keyCacheLifetime: .seconds(apiKeyCache), eventLoops: eventLoops, limits: limits,
+            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keys: keys, eventLoops: eventLoops, limits: limits,
                                        accessLog: log, fastPath: !noFastPath) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
                 SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(shown):\(actual)")
@@ -96,12 +95,29 @@ struct ServeCommand: AsyncParsableCommand {
                 Task { await Sweepers.pendingDevices(service: service, every: Sweepers.pendingInterval(lifetime: policy.pendingLifetimeSeconds)) },
             ]
             defer { for sweeper in sweepers { sweeper.cancel() } }
-            do { try await ServeLifecycle.run(app, drainSeconds: shutdownTimeout) } catch {
+            let reloader = ServeReloader(running: self, service: service, tls: tls, keys: keys, accessLog: log)
+            do { try await ServeLifecycle.run(app, drainSeconds: shutdownTimeout, onHangup: { await reloader.reload() }) } catch {
                 // Another process took the port between the check and the bind: the same one line.
                 if let problem = ServerPreflight.listenProblem(error, host: host, port: port) { throw CLIError(problem) }
                 throw error
             }
         }
+    }
+
+    /// The sign-in policy these options set (with `MFA_PENDING_LIFETIME`'s default): at start and at
+    /// each reload, with the same checks.
+    func policy() throws -> Policy {
+        guard (0...10).contains(totpWindow), (0...1_000).contains(hotpLookAhead), (1...1_000).contains(lockoutThreshold) else {
+            throw CLIError("--totp-window must be 0-10, --hotp-look-ahead 0-1000, --lockout-threshold 1-1000")
+        }
+        guard (0...31_536_000).contains(lockoutDecay) else { throw CLIError("--lockout-decay must be 0-31536000 seconds") }
+        var policy = try StoreOptions.environmentPolicy()
+        if let pendingLifetime { policy.pendingLifetimeSeconds = try StoreOptions.pendingLifetime(pendingLifetime, from: "--pending-lifetime") }
+        policy.totpWindow = totpWindow
+        policy.hotpLookAhead = hotpLookAhead
+        policy.lockoutThreshold = lockoutThreshold
+        policy.lockoutDecaySeconds = Int64(lockoutDecay)
+        return policy
     }
 
     /// On a new store, the first admin API key: printed once, or written to `--admin-key-file`.

@@ -20,7 +20,7 @@ struct ServiceEndToEndTests {
         let keyFile: String
 
         /// Starts `mfactl serve` on a fresh store (or on `dbOverride`, sharing `keyFile`).
-        init(_ store: Store, extra: [String] = [], dbOverride: String? = nil, keyFile sharedKey: String? = nil) async throws {
+        init(_ store: Store, extra: [String] = [], dbOverride: String? = nil, keyFile sharedKey: String? = nil, environment: [String: String] = [:]) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-e2e-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             keyFile = sharedKey ?? directory.appendingPathComponent("vault.key").path
@@ -32,7 +32,7 @@ struct ServiceEndToEndTests {
                 db = dbOverride ?? base + "?schema=e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             }
             let arguments = ["serve", "--listen", "127.0.0.1:0", "--key-file", keyFile, "--db", db] + extra
-            process = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: ["MFA_DATA_DIR": directory.path])
+            process = try BackgroundProcess(TestTools.product("mfactl"), arguments, environment: environment.merging(["MFA_DATA_DIR": directory.path]) { old, _ in old })
             try #require(await process.waitForOutput("listening on http", timeout: 30), "server did not start: \(process.stdout) \(process.stderr)")
             let out = process.stdout
             url = try #require(out.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) })
