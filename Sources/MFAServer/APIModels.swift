@@ -323,3 +323,38 @@ public struct ImportRequest: Codable, Sendable {
 }
 
 extension ImportReport: ResponseEncodable {}
+
+/// One line of `POST /v1/tokens/import`'s `application/x-ndjson` answer: progress steps, then one
+/// last line with the report (or the error) and the status the plain JSON answer would have had.
+public struct ImportStreamLine: Codable, Sendable {
+    public static let contentType = "application/x-ndjson"
+    public var progress: ImportProgressView?
+    public var report: ImportReport?
+    public var error: ErrorDetail?
+    public var status: Int?
+
+    public init(progress: ImportProgressView? = nil, report: ImportReport? = nil, error: ErrorDetail? = nil, status: Int? = nil) {
+        self.progress = progress
+        self.report = report
+        self.error = error
+        self.status = status
+    }
+}
+
+/// Where an import is: `reading` (`done` keys so far, `total` 0), `checking`, `sealing`, `storing`, `done`.
+public struct ImportProgressView: Codable, Sendable {
+    public var phase: String
+    public var done: Int
+    public var total: Int
+
+    public init(_ progress: ImportProgress) {
+        phase = progress.phase.rawValue
+        done = progress.done
+        total = progress.total
+    }
+
+    /// The service's value, or nil for a phase this client does not know.
+    public var progress: ImportProgress? {
+        ImportProgress.Phase(rawValue: phase).map { ImportProgress(phase: $0, done: done, total: total) }
+    }
+}

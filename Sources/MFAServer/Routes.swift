@@ -89,39 +89,6 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, 
         return try StatusResponse(status: "registered", serial: body.serial).response(from: request, context: context).withStatus(.created)
     }
 
-    table.add(router, .post, "/v1/tokens/import") { request, context -> Response in
-        let key = try context.require(.admin)
-        let body: ImportRequest
-        do {
-            let buffer = try await request.body.collect(upTo: maximumImportBodyBytes)
-            body = try JSONDecoder().decode(ImportRequest.self, from: Data(buffer.readableBytesView))
-        } catch {
-            throw APIError(.badRequest, code: "invalid-body", message: "the request body is not the expected JSON or is larger than \(maximumImportBodyBytes) bytes")
-        }
-        guard let data = Data(base64Encoded: body.file, options: .ignoreUnknownCharacters) else {
-            throw APIError(.badRequest, code: "invalid-body", message: "file must be the seed file's bytes in Base64")
-        }
-        var format: SeedFileFormat?
-        if let name = body.format {
-            guard let parsed = SeedFileFormat(rawValue: name) else { throw APIError(.badRequest, code: "invalid-input", message: "format must be pskc or csv") }
-            format = parsed
-        }
-        let protection: TransportProtection
-        do {
-            switch (body.psk, body.password) {
-            case (.some, .some): throw APIError(.badRequest, code: "invalid-input", message: "give psk or password, not both")
-            case (.some(let hex), nil): protection = try TransportProtection.preSharedKey(hex: hex)
-            case (nil, .some(let password)): protection = .password(password)
-            case (nil, nil): protection = .none
-            }
-        } catch let error as SeedImportError { throw APIError(.badRequest, code: MFAError.Code.seedFile(error.code.rawValue).rawValue, message: error.message) }
-        let report = try await call {
-            try await service.importSeeds([UInt8](data), format: format, protection: protection, partial: body.partial ?? false, actor: "key:\(key.id)")
-        }
-        // 200 when the good keys were stored; 422 (with the same report) when nothing was.
-        return try report.response(from: request, context: context).withStatus(report.committed ? .ok : .unprocessableContent)
-    }
-
     table.add(router, .get, "/v1/devices") { request, context -> DeviceList in
         _ = try context.require(.admin)
         let text = request.uri.queryParameters.get("assignment") ?? "any"
@@ -211,12 +178,10 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, 
     }
 
     addAuditRoutes(router, table, service: service)
+    addImportRoute(router, table, service: service)
     addAPIKeyRoutes(router, table, service: service)
     return router
 }
-
-/// The largest `POST /v1/tokens/import` body (a 512 MB seed file in Base64, plus the JSON around it).
-let maximumImportBodyBytes = 700 * 1024 * 1024
 
 /// Decodes a JSON body, turning any decoding failure into the API's 400 shape.
 func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: MFARequestContext) async throws -> T {

@@ -241,22 +241,6 @@ struct RemoteBackend: Backend {
         return try await request("GET", "/v1/audit?" + text, as: AuditListResponse.self).entries
     }
     func auditVerify() async throws -> AuditVerifyResponse { try await request("GET", "/v1/audit/verify", as: AuditVerifyResponse.self) }
-    func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
-                     progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport {
-        let body = ImportRequest(format: format?.rawValue, file: Data(file).base64EncodedString(), psk: psk, password: password, partial: partial)
-        let data: Data
-        do {
-            data = try await send("POST", "/v1/tokens/import", body: body)
-        } catch let error as RemoteError where error.status == 422 {
-            // Nothing was stored: the server sends the report (rejections) with 422.
-            guard let report = error.body.flatMap({ try? JSONDecoder().decode(ImportReport.self, from: $0) }) else { throw error }
-            return report
-        }
-        do { return try JSONDecoder().decode(ImportReport.self, from: data) } catch {
-            throw CLIError("the server's answer to POST /v1/tokens/import is not an import report")
-        }
-    }
-
     func createAPIKey(name: String, scopes: [Scope], lifetime: Int64?) async throws -> CreateAPIKeyResponse {
         try await request("POST", "/v1/api-keys", body: CreateAPIKeyRequest(name: name, scopes: scopes.map(\.rawValue), expiresInSeconds: lifetime),
                           as: CreateAPIKeyResponse.self)
