@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Already in the graph through Hummingbird and postgres-nio; named for the store's TLS settings.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // Already in the graph through Hummingbird; named for the server's own HTTP/1 channel.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
         // Already in the graph through Hummingbird; named for serve's bounded graceful shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // TOML (toml++ underneath) for `mfactl serve --config FILE`.
@@ -129,6 +131,9 @@ let package = Package(
                 "MFA", "QRCode", "SeedImport", "EventLoopExecutor", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The codec between NIO's HTTP/1 parts and HTTPTypes, as Hummingbird's HTTP1Channel uses it.
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(

@@ -262,11 +262,11 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
     // With an access log every request goes through the router, which writes it.
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys,
                                          enabled: fastPathEnabled && accessLog == nil)
-    var server = HTTPServerBuilder { responder in VerifyFastPathChannel(base: HTTP1Channel(responder: responder), shared: fastPath, limits: limits) }
+    var server = HTTPServerBuilder { responder in MFAHTTPChannel(responder: responder, shared: fastPath, limits: limits) }
     if let tls {
         let tlsConfiguration = try tls.configuration()
         server = HTTPServerBuilder { responder in
-            VerifyFastPathChannel(base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration), shared: fastPath, limits: limits)
+            try TLSChannel(MFAHTTPChannel(responder: responder, shared: fastPath, limits: limits), tlsConfiguration: tlsConfiguration)
         }
     }
     return Application(

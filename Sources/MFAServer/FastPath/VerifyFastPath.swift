@@ -13,8 +13,9 @@ import NIOHTTP1
 /// more than the verification itself: NIO's decoder builds the request's head and header strings,
 /// the request is converted to HTTPTypes (its path through Foundation's `URLComponents`), crosses from
 /// the event loop into a Swift task (NIOAsyncChannel), then the router, three middlewares and
-/// Foundation's JSON coders run, and the answer goes back the same way. This handler sits between the
-/// HTTP/1 encoder and decoder, reads each request's head with ``RequestHeadScanner``, runs the
+/// Foundation's JSON coders run, and the answer goes back the same way. This handler sits first in the
+/// connection's pipeline (``MFAHTTPChannel`` lays it out), on the socket's side of NIO's HTTP/1
+/// encoder and decoder; it reads each request's head with ``RequestHeadScanner``, runs the
 /// verification in a task on the connection's own event loop, and writes the answer as bytes.
 ///
 /// It answers a request only when everything about it is ordinary — `POST /v1/verify` over HTTP/1.1
@@ -30,8 +31,8 @@ import NIOHTTP1
 final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// What every connection's handler shares.
     struct Shared: Sendable {
@@ -45,16 +46,14 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let shared: Shared
     /// What the connection is doing, shared with its ``ConnectionGuard`` (deadlines, tunnels).
     private let state: ConnectionState
-    /// Where answers are written: the HTTP/1 encoder's context, so the bytes go straight to the socket;
-    /// nil once the handler has left the pipeline.
+    /// Where answers are written: this handler's context, on the socket's side of the HTTP/1 encoder,
+    /// so the bytes go straight out; nil once the handler has left the pipeline.
     private var output: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
     /// Bytes received and not yet answered or passed on.
     private var unread = ByteBuffer()
     /// Body bytes of a request passed on to the decoder that have yet to arrive and follow it.
     private var bodyToPassOn = 0
-    /// Requests passed on to Hummingbird whose response has not ended yet.
-    private var forwarded = 0
     /// The decoder has the connection for good: every byte goes straight on.
     private var passingThrough = false
     /// A verify of ours is running: later bytes wait in `unread` (reading pauses once they fill it).
@@ -73,9 +72,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        output = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        output = context
         executor = EventLoopTaskExecutor(context.eventLoop)
-        if output == nil || !shared.enabled { passingThrough = true }
+        if !shared.enabled { passingThrough = true }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -116,7 +115,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(wrapInboundOut(rest))
                 return
             case .head(let head):
-                if forwarded == 0, let key = ordinaryVerify(head) {
+                // Only with no request of the connection still at Hummingbird (``ConnectionGuard``
+                // counts them): answers go out in request order.
+                if state.hummingbirdPending == 0, let key = ordinaryVerify(head) {
                     guard unread.readableBytes >= head.length + head.contentLength else {
                         unread.discardReadBytes()
                         return  // the body is still on its way
@@ -129,7 +130,6 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                 }
                 // Hummingbird's: the head now, the body as it arrives.
-                forwarded += 1
                 context.fireChannelRead(wrapInboundOut(unread.readSlice(length: head.length)!))
                 bodyToPassOn = head.contentLength
                 // After `Connection: close` nothing more is served on the connection, by either path.
@@ -213,11 +213,6 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), forwarded > 0 { forwarded -= 1 }
-        context.write(data, promise: promise)
-    }
-
     /// While an answer is pending, reading goes on until `unread` holds a request's worth, then waits
     /// (a client that pipelines cannot make it grow without bound). Holding back every read while
     /// answering would cost two `epoll_ctl` calls per request on connections that never pipeline.
@@ -235,28 +230,5 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
-    }
-}
-
-/// Serves a connection with a ``VerifyFastPath`` in its pipeline, right before the HTTP/1 decoder of
-/// `Base` (an `HTTP1Channel`, possibly inside a `TLSChannel`).
-struct VerifyFastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Base.Value
-    let base: Base
-    let shared: VerifyFastPath.Shared
-    let limits: ConnectionLimits
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            let state = ConnectionState(limits: limits)
-            try channel.pipeline.syncOperations.addHandler(VerifyFastPath(shared, state: state), position: .before(decoder))
-            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(state), position: .after(decoder))
-            return value
-        }
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
     }
 }
