@@ -43,6 +43,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
         case .head(let head):
             upgrading = HTTPUpgrade.requested(by: head)
             state.hummingbirdReading = true
+            state.inputPending = false
             state.hummingbirdPending += 1
         case .body:
             state.progress()

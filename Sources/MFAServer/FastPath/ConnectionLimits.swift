@@ -38,6 +38,8 @@ final class ConnectionState {
     var fastPathPartial = false
     /// NIO read a request's head and not yet its end.
     var hummingbirdReading = false
+    /// Bytes went on to NIO's decoder and it has not read a head from them yet.
+    var inputPending = false
     /// Requests NIO read whose response has not ended.
     var hummingbirdPending = 0
     /// NIO's decoder stopped parsing (an upgrade or `CONNECT` request ended): nothing after it is read.
@@ -52,7 +54,7 @@ final class ConnectionState {
     /// Recomputes the phase after any of the fields above changed.
     func update() {
         let now: Phase = fastPathAnswering || (hummingbirdPending > 0 && !hummingbirdReading) ? .busy
-            : (fastPathPartial || hummingbirdReading) ? .receiving : .idle
+            : (fastPathPartial || hummingbirdReading || inputPending) ? .receiving : .idle
         if now != phase {
             phase = now
             phaseStart = .now()

@@ -41,6 +41,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         /// False: every request goes on to the decoder and Hummingbird (`serve --no-fast-path`,
         /// `--access-log`); the connection guard still applies.
         var enabled = true
+        /// Where the fast path reads requests: from the bytes (this handler) or from NIO's decoded
+        /// parts (``DecodedVerifyFastPath``). Both are kept until the benchmark decides (issue 18).
+        var placement = FastPathPlacement.bytes
     }
 
     private let shared: Shared
@@ -60,8 +63,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var answering = false
     private var readRequested = false
     private var quiesce: Any?
-    /// The last `Authorization` value the cache accepted on this connection, and until when that holds.
-    private var knownToken: (header: String, key: APIKeyRecord, until: ContinuousClock.Instant)?
+    private var keys = KeyMemo()
 
     /// Request bodies are small JSON documents (the same bound as ``MFARequestContext/maxUploadSize``).
     static let maxBody = 64 * 1024
@@ -74,7 +76,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         output = context
         executor = EventLoopTaskExecutor(context.eventLoop)
-        if !shared.enabled { passingThrough = true }
+        if !shared.enabled || shared.placement != .bytes { passingThrough = true }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -85,6 +87,10 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // After a tunnel request NIO's decoder reads nothing more: what follows is dropped, not kept.
         guard !state.tunnelled else { return }
         guard !passingThrough else {
+            // Bytes for the decoder: a request has begun to arrive until NIO reads its head, so a
+            // trickled head meets the request timeout here too.
+            state.inputPending = true
+            state.update()
             context.fireChannelRead(data)
             return
         }
@@ -148,21 +154,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// The key of a request this handler answers itself, or nil when Hummingbird should have it.
     private func ordinaryVerify(_ head: ScannedHead) -> APIKeyRecord? {
         guard head.isVerify, !head.expects, !head.closes, head.authorizationCount == 1, let authorization = head.authorization,
-              head.contentLength <= Self.maxBody, let key = key(for: authorization), key.allows(.verifier)
+              head.contentLength <= Self.maxBody, let key = keys.key(for: authorization, in: shared.keys)
         else { return nil }
         return key
     }
 
-    /// The API key of a `Bearer` header value: from this connection's memo while the shared cache's
-    /// entry it came from is fresh, else from the shared cache (secret checked against its hash).
-    private func key(for authorization: String) -> APIKeyRecord? {
-        let now = ContinuousClock.now
-        if let known = knownToken, now < known.until, known.header.hasSameBytes(as: authorization) { return known.key }
-        knownToken = nil
-        guard authorization.hasPrefix("Bearer "), let (key, until) = shared.keys.cached(String(authorization.dropFirst(7))) else { return nil }
-        knownToken = (authorization, key, until)
-        return key
-    }
 
     /// Tells the connection's state what this handler holds (deadlines: ``ConnectionState``).
     private func noteProgress() {
@@ -173,18 +169,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answer(_ verify: VerifyRequest, key: APIKeyRecord, idempotencyKey: String?, context: ChannelHandlerContext) {
         answering = true
-        let endpoint = shared.endpoint
+        let shared = shared
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task(executorPreference: executor) {
-            let response: ByteBuffer
-            do throws(APIError) {
-                let answer = try await endpoint.run(verify, idempotencyKey: idempotencyKey, key: key)
-                endpoint.metrics.recordResponse(status: 200, fastPath: true)
-                response = HTTPWire.response(.ok, contentType: VerifyResponse.contentType, body: answer.json)
-            } catch {
-                endpoint.metrics.record(error, fastPath: true)
-                response = HTTPWire.response(error.status, contentType: APIError.contentType, body: error.json)
-            }
+            let answer = await shared.answer(verify, idempotencyKey: idempotencyKey, key: key)
+            let response = HTTPWire.response(answer.status, contentType: answer.contentType, body: answer.body)
             // Back on the connection's event loop (the task prefers it), so no hop to write.
             let (handler, context) = bound.value
             handler.respond(response, context: context)
@@ -231,4 +220,49 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.fireUserInboundEventTriggered(event)
     }
+}
+
+extension VerifyFastPath.Shared {
+    /// A verify's answer as either fast path writes it: the route's work (``VerifyEndpoint``), counted
+    /// as a fast-path response.
+    func answer(_ verify: VerifyRequest, idempotencyKey: String?, key: APIKeyRecord) async -> FastPathAnswer {
+        do throws(APIError) {
+            let answer = try await endpoint.run(verify, idempotencyKey: idempotencyKey, key: key)
+            endpoint.metrics.recordResponse(status: 200, fastPath: true)
+            return FastPathAnswer(status: .ok, contentType: VerifyResponse.contentType, body: answer.json)
+        } catch {
+            endpoint.metrics.record(error, fastPath: true)
+            return FastPathAnswer(status: error.status, contentType: APIError.contentType, body: error.json)
+        }
+    }
+}
+
+/// A fast path's answer before it is framed (as bytes, or as NIO's response parts).
+struct FastPathAnswer: Sendable {
+    let status: HTTPResponse.Status
+    let contentType: String
+    let body: ByteBuffer
+}
+
+/// The last `Authorization` value the shared cache accepted on a connection, and until when that
+/// holds, so a connection that verifies again and again checks its key's secret once per cache entry.
+struct KeyMemo {
+    private var known: (header: String, key: APIKeyRecord, until: ContinuousClock.Instant)?
+
+    /// The `verifier` key of a `Bearer` header value: from the memo while the cache entry it came
+    /// from is fresh, else from `cache` (secret checked against its hash); nil otherwise.
+    mutating func key(for authorization: String, in cache: APIKeyCache) -> APIKeyRecord? {
+        let now = ContinuousClock.now
+        if let known, now < known.until, known.header.hasSameBytes(as: authorization) { return known.key }
+        known = nil
+        guard authorization.hasPrefix("Bearer "), let (key, until) = cache.cached(String(authorization.dropFirst(7))), key.allows(.verifier) else { return nil }
+        known = (authorization, key, until)
+        return key
+    }
+}
+
+/// Where the verify fast path reads requests: from the connection's bytes, before NIO's decoder
+/// (``VerifyFastPath``), or from the decoder's parts (``DecodedVerifyFastPath``).
+public enum FastPathPlacement: String, Sendable {
+    case bytes, decoded
 }
