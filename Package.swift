@@ -218,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "MFAServerTests",
             dependencies: [
-                "MFAServer", "MFA", "MFAStoreSQLite", "OTP", "HTTPReference", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                "MFAServer", "MFA", "MFAStoreSQLite", "OTP", "HTTPReference", "EventLoopExecutor", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
