@@ -25,6 +25,16 @@ if ! swift test --skip-build 2>&1 | tee "$log"; then
   tail -15 /var/log/postgresql/postgresql-*-main.log 2>/dev/null || true
   exit 1
 fi
+# The server's suites again with the verify fast path off (MFA_NO_FAST_PATH is `serve --no-fast-path`,
+# an operator's switch): both ways of answering pass the same tests. The suites that count fast-path
+# answers, or print where settings came from, are the ones left out.
+server_suites="ServiceEndToEndTests|ConnectionLimitsTests|TunnelTests|ServeShutdownTests|APIDetailsTests|HostileNumbersTests"
+server_suites+="|InternalDetailTests|RemotePathTests|ServiceResilienceTests|ImportProgressTests|TokensImportTests|AuditListTests"
+if ! MFA_NO_FAST_PATH=1 swift test --skip-build --filter "$server_suites" 2>&1 | tee "$log"; then
+  echo "=== test failures with the fast path off (details) ==="
+  grep -A4 -E "recorded an issue|error: -\[|: error:" "$log" | head -150 || true
+  exit 1
+fi
 # Every parser of hostile input under libFuzzer for a short budget (scripts/fuzz.sh; longer by hand).
 scripts/fuzz.sh --seconds "${MFA_FUZZ_SECONDS:-15}"
 # The live API against its OpenAPI document (schemathesis).

@@ -103,6 +103,8 @@ extension MFAService {
 
     /// The sign-in decision for `code` against `candidates` (pure: the store commits it).
     func decide(_ candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) throws(MFAError) -> SignInDecision {
+        // One reading of a policy a reload may replace meanwhile.
+        let policy = self.policy
         let devices = candidates.filter { usable($0, now: now) }
         var winner: (device: DeviceRecord, match: CodeMatch)?
         var replayOf: String?
@@ -166,6 +168,7 @@ extension MFAService {
     }
 
     func windowCheck(_ device: DeviceRecord, key: OTPKey, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
+        let policy = self.policy
         let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
         // A malformed code is checked like a wrong one (same work), then rejected.
         let parsed = try? OTPCode(parsing: code, digits: device.digits)

@@ -16,8 +16,9 @@ extension MFAService {
     /// one already under way may see the new windows from its next step on.
     /// `changes` (what an admin changed, never a secret) goes to the audit as `service.reload`, so a
     /// loosened lockout shows up in the chain like any other change of who gets in.
+    /// The entry is appended first: when the store cannot take it, the old policy stays in force.
     public func reload(policy: Policy, changes: String, actor: String) async throws(MFAError) {
-        policySetting.withLock { $0 = policy }
         try await store.appendAudit(AuditDraft(time: clock(), actor: actor, action: "service.reload", result: "ok", detail: changes))
+        policySetting.withLock { $0 = policy }
     }
 }

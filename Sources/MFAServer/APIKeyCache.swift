@@ -21,7 +21,15 @@ public final class APIKeyCache: Sendable {
 
     /// Forgets every key (`serve`'s reload): the next request of each key reads it from the store, so a
     /// key revoked by another process stops here at once rather than within ``lifetime``.
-    public func removeAll() { entries.withLock { $0.removeAll() } }
+    public func removeAll() {
+        entries.withLock { $0.removeAll() }
+        emptied.add(1, ordering: .releasing)
+    }
+
+    /// How many times the cache was emptied: a connection's memo of a key (``KeyMemo``) holds only
+    /// while this is what it was when the key was looked up.
+    var generation: Int { emptied.load(ordering: .acquiring) }
+    private let emptied = Atomic<Int>(0)
 
     /// How many keys are remembered.
     var count: Int { entries.withLock { $0.count } }

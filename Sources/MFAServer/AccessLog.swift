@@ -13,15 +13,16 @@ import Synchronization
 ///
 /// ``reopen()`` (serve's SIGHUP) opens the path again, so log rotation can move the file away.
 public final class AccessLog: Sendable {
-    /// The open descriptor; writes hold the lock, so a reopen never closes one under a write.
-    private let descriptor: Mutex<Int32>
+    /// The descriptor lines are written to; a reopen moves a new file onto this same number with
+    /// `dup2(2)` (atomic), so writes need no lock and never meet a closed descriptor.
+    private let descriptor: Int32
     public let path: String
 
     /// Opens `path` for appending (created 0640 when missing; its directory must exist), or standard
     /// output for `-`. Throws a one-line reason.
     public init(path: String) throws {
         self.path = path
-        descriptor = Mutex(try Self.open(path))
+        descriptor = try Self.open(path)
     }
 
     private static func open(_ path: String) throws -> Int32 {
@@ -36,11 +37,11 @@ public final class AccessLog: Sendable {
     public func reopen() throws {
         guard path != "-" else { return }
         let fresh = try Self.open(path)
-        let old = descriptor.withLock { fd in defer { fd = fresh }; return fd }
-        close(old)
+        defer { close(fresh) }
+        guard dup2(fresh, descriptor) >= 0 else { throw AccessLogError(message: "--access-log \(path): \(String(cString: strerror(errno)))") }
     }
 
-    deinit { descriptor.withLock { if $0 != STDOUT_FILENO { close($0) } } }
+    deinit { if descriptor != STDOUT_FILENO { close(descriptor) } }
 
     /// Writes one entry (best effort: a full disk must not fail the request it describes).
     func record(address: String?, keyID: String?, method: String, path: String, status: Int, bytes: Int?, duration: Duration) {
@@ -48,7 +49,7 @@ public final class AccessLog: Sendable {
         let line = "\(address ?? "-") \(keyID.map { "key:\($0)" } ?? "-") [\(SecondsText.iso(Int64(Date().timeIntervalSince1970)))] "
             + "\"\(Self.clean(method)) \(Self.clean(path))\" \(status) \(bytes.map(String.init) ?? "-") \(String(format: "%.1f", milliseconds))ms\n"
         var bytes = Array(line.utf8)
-        descriptor.withLock { fd in _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) } }
+        _ = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
     /// Printable ASCII but `"` and `\`, as is; everything else as `\xHH`, so a request cannot forge a

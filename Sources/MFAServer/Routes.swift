@@ -256,12 +256,12 @@ let tlsCipherSuites = [
 
 public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: ServerTLS? = nil,
                              keys: APIKeyCache = APIKeyCache(), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
-                             accessLog: AccessLog? = nil, fastPath fastPathEnabled: Bool = true, fastPathPlacement: FastPathPlacement = .bytes,
+                             accessLog: AccessLog? = nil, fastPath fastPathEnabled: Bool = true,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let metricsService = instrumented(service, metrics: metrics)
     // With an access log every request goes through the router, which writes it.
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys,
-                                         enabled: fastPathEnabled && accessLog == nil, placement: fastPathPlacement)
+                                         enabled: fastPathEnabled && accessLog == nil)
     var server = HTTPServerBuilder { responder in MFAHTTPChannel(responder: responder, shared: fastPath, limits: limits) }
     if let tls {
         let tlsConfiguration = try tls.configuration()

@@ -45,8 +45,16 @@ public final class ServerTLS: Sendable {
         return configuration
     }
 
+    /// Both files, and a server context made of them, as at start-up: a key that is not the
+    /// certificate's is refused here rather than failing every handshake after the swap.
     private static func load(_ files: TLSFiles) throws(MFAError) -> Pair {
         let (chain, key) = try ServerPreflight.loadTLS(files)
+        do { _ = try NIOSSLContext(configuration: ServerPreflight.tlsConfiguration(files)) } catch {
+            throw MFAError(.invalidInput, "the TLS key \(files.privateKey) does not go with the certificate \(files.certificate) (\(error))")
+        }
         return Pair(files: files, chain: chain, key: key)
     }
+
+    /// Checks `files` without using them (a reload checks everything before it changes anything).
+    public static func check(_ files: TLSFiles) throws(MFAError) { _ = try load(files) }
 }

@@ -20,6 +20,9 @@ extension RemoteBackend {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue(ImportStreamLine.contentType, forHTTPHeaderField: "Accept")
         request.httpBody = try JSONEncoder().encode(body)
+        // Storing a large file sends no line until it commits: URLSession's 60 s without data would
+        // report a failure for an import that succeeds.
+        request.timeoutInterval = 3_600
         let last = LockedLine()
         let (status, data) = try await LineStream.run(request, base: base) { line in
             guard let decoded = try? JSONDecoder().decode(ImportStreamLine.self, from: line) else { return }

@@ -41,8 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     var accessLog: String?
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds requests in flight may take to finish after SIGTERM or SIGINT; then they are cut off.")
     var shutdownTimeout: Int = 10
-    @Flag(name: .customLong("no-fast-path"), help: "Serve POST /v1/verify through the router like every other request (an operator's switch).")
-    var noFastPath = false
+    @Flag(inversion: .prefixedNo, help: "--no-fast-path serves POST /v1/verify through the router like every other request (an operator's switch); --fast-path undoes a no-fast-path = true in the file.")
+    var fastPath = true
 
     func run() async throws {
         try await CLIOutput.run {
@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
             let app = try buildApplication(service: service, host: host, port: port, tls: tls, keys: keys, eventLoops: eventLoops, limits: limits,
-                                       accessLog: log, fastPath: !noFastPath, fastPathPlacement: try Self.fastPathPlacement()) { actual in
+                                       accessLog: log, fastPath: fastPath) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
                 SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(shown):\(actual)")
             }
@@ -102,14 +102,6 @@ struct ServeCommand: AsyncParsableCommand {
                 throw error
             }
         }
-    }
-
-    /// `MFA_FAST_PATH_PLACEMENT=decoded` runs the fast path after NIO's decoder: the benchmark's A/B
-    /// switch between the two placements (issue 18), until it has decided which one stays.
-    static func fastPathPlacement() throws -> FastPathPlacement {
-        guard let text = StoreOptions.setting("MFA_FAST_PATH_PLACEMENT") else { return .bytes }
-        guard let placement = FastPathPlacement(rawValue: text) else { throw CLIError("MFA_FAST_PATH_PLACEMENT must be bytes or decoded, got '\(text)'") }
-        return placement
     }
 
     /// The sign-in policy these options set (with `MFA_PENDING_LIFETIME`'s default): at start and at

@@ -43,22 +43,32 @@ actor ServeReloader {
             do { next = try ServeCommand.parse(Array(settings.arguments.dropFirst())) } catch {
                 throw CLIError(ServeCommand.message(for: error))
             }
+            // Everything is checked before anything changes: a failed reload changes nothing.
             let policy = try next.policy()
+            guard (next.tlsCert == nil) == (next.tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key go together") }
             let values = next.settingValues
             let names = ServeSettings.all.map(\.name)
             // Turning TLS on or off changes the listener: a restart.
             let tlsSwitch = (tls == nil) != (next.tlsCert == nil)
             let restart = names.filter { started[$0] != values[$0] && (!Self.reloadable.contains($0) || (tlsSwitch && $0.hasPrefix("tls-"))) }
-            var done: [String] = []
-            if let tls, let certificate = next.tlsCert, let key = next.tlsKey {
-                try tls.reload(TLSFiles(certificate: certificate, privateKey: key))
-                done.append("TLS certificate reloaded from \(certificate)")
-            }
+            let renewal = tls == nil ? nil : next.tlsCert.map { TLSFiles(certificate: $0, privateKey: next.tlsKey!) }
+            if let renewal { try ServerTLS.check(renewal) }
             let changes = names.filter { Self.reloadable.contains($0) && !$0.hasPrefix("tls-") && current[$0] != values[$0] }
                 .map { "\($0) \(current[$0] ?? "-") → \(values[$0] ?? "-")" }
+            // Audited before it applies (the service appends, then swaps): a store that cannot take
+            // the entry leaves the old policy in force.
             if !changes.isEmpty { try await service.reload(policy: policy, changes: changes.joined(separator: ", "), actor: "serve") }
-            done.insert(changes.isEmpty ? "policy unchanged" : changes.joined(separator: ", "), at: 0)
             for name in names where Self.reloadable.contains(name) { current[name] = values[name] }
+            var done = [changes.isEmpty ? "policy unchanged" : changes.joined(separator: ", ")]
+            if let tls, let renewal {
+                // Checked above; a file replaced in between is refused here, and said.
+                do {
+                    try tls.reload(renewal)
+                    done.append("TLS certificate reloaded from \(renewal.certificate)")
+                } catch {
+                    done.append("TLS certificate not reloaded (\(error)); the running one stays")
+                }
+            }
             if let accessLog {
                 do {
                     try accessLog.reopen()
@@ -86,15 +96,15 @@ actor ServeReloader {
 
 extension ServeCommand {
     /// Every setting's value as text, by long name (``ServeSettings/all``), to tell what a reload
-    /// changed. The store is shown without its password.
+    /// changed (compared, never printed: only the names of what needs a restart are).
     var settingValues: [String: String] {
         [
-            "db": store.redactedDB, "key-file": store.keyFile ?? "", "listen": listen, "tls-cert": tlsCert ?? "", "tls-key": tlsKey ?? "",
+            "db": store.db ?? "", "key-file": store.keyFile ?? "", "listen": listen, "tls-cert": tlsCert ?? "", "tls-key": tlsKey ?? "",
             "totp-window": "\(totpWindow)", "hotp-look-ahead": "\(hotpLookAhead)", "lockout-threshold": "\(lockoutThreshold)",
             "lockout-decay": "\(lockoutDecay)", "api-key-cache": "\(apiKeyCache)", "event-loops": eventLoops.map(String.init) ?? "",
             "admin-key-file": adminKeyFile ?? "", "idle-timeout": "\(idleTimeout)", "request-timeout": "\(requestTimeout)",
             "pending-lifetime": pendingLifetime ?? "", "max-connections": maxConnections.map(String.init) ?? "", "access-log": accessLog ?? "",
-            "shutdown-timeout": "\(shutdownTimeout)", "no-fast-path": "\(noFastPath)",
+            "shutdown-timeout": "\(shutdownTimeout)", "no-fast-path": "\(!fastPath)",
         ]
     }
 }

@@ -76,7 +76,9 @@ struct ServeSettings: Sendable {
         for argument in arguments.dropFirst() {
             if argument == "--" { break }
             guard argument.hasPrefix("--") else { continue }
-            names.insert(String(argument.dropFirst(2).prefix { $0 != "=" }))
+            let name = String(argument.dropFirst(2).prefix { $0 != "=" })
+            // `--fast-path` is the other side of the `no-fast-path` setting.
+            names.insert(name == "fast-path" ? "no-fast-path" : name)
         }
         return names
     }

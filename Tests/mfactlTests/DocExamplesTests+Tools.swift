@@ -42,6 +42,19 @@ extension DocExamplesTests {
             ("SERVE_ARGS=", "MFACTL=\(TestTools.product("mfactl")) SERVE_ARGS="), ("scripts/bench-service.sh …", "scripts/bench-service.sh " + short),
         ])
         #expect(serveArgs.stdout.contains("requests in"), "\(serveArgs.stdout.suffix(400)) \(serveArgs.stderr.suffix(400))")
+        // The fast path's A/B: its synopsis against --help, then one short round of on, B and off.
+        let fastPath = try DocPages.block("bench-fast-path").commands
+        try #require(fastPath.count == 2)
+        let fastHelp = try await root.run("scripts/bench-fast-path.sh --help")
+        for option in fastPath[0].matches(of: /--[a-z]+/).map({ String($0.output) }) {
+            #expect(fastHelp.stdout.contains(option), "bench-fast-path.sh --help does not list \(option)")
+        }
+        let pairs = try await root.run(fastPath[1], replacing: [
+            ("/path/to/mfactl", TestTools.product("mfactl")), ("/path/to/other/mfactl", TestTools.product("mfactl")),
+            ("scripts/bench-fast-path.sh …", "scripts/bench-fast-path.sh --rounds 1 " + short),
+        ])
+        #expect(pairs.stdout.contains("medians:") && pairs.stdout.contains("on ÷ B verifies/s per round: ") && pairs.stdout.contains("on ÷ off verifies/s per round: "),
+                "\(pairs.stdout.suffix(600)) \(pairs.stderr.suffix(400))")
     }
 
     @Test("Docs/usb.md: the udev install copies the committed rules file; the commands after it exist with those options")

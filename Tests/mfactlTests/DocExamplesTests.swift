@@ -12,7 +12,7 @@ struct DocExamplesTests {
     static let examples: [String: String] = [
         "readme-commands": "readmeCommands", "readme-quickstart": "readmeQuickstart", "readme-otp": "readmeOTP",
         "readme-oath": "OATHCardTests.readmeOATH", "architecture-layers": "architectureLayers",
-        "otp-bench": "benchmarks", "bench-service": "benchmarks", "reject-bench": "benchmarks",
+        "otp-bench": "benchmarks", "bench-service": "benchmarks", "bench-fast-path": "benchmarks", "reject-bench": "benchmarks",
         "import-commands": "importCommands", "import-csv": "importCSV", "import-report": "importReport",
         "oath-commands": "synopses", "oath-virtual-card": "OATHCardTests.oathVirtualCard", "qr-swift": "qrSwift",
         "token-emulator-synopsis": "synopses", "token-emulator-ykman": "OATHCardTests.tokenEmulatorYkman",

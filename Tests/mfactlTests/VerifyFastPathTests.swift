@@ -129,6 +129,13 @@ struct VerifyFastPathTests {
     static func verifyBody(_ user: String, _ code: String) -> String { #"{"user":"\#(user)","code":"\#(code)"}"# }
 
     /// The counter of answers the fast path gave.
+    /// Whether the servers of this run take the fast path: the test command runs the server suites a
+    /// second time with `MFA_NO_FAST_PATH=1` (`serve --no-fast-path`), when none of them may.
+    static var fastPathOn: Bool { (ProcessInfo.processInfo.environment["MFA_NO_FAST_PATH"] ?? "").isEmpty }
+
+    /// Verifies the fast path answers in this run: `count` with it on, none with it off.
+    static func fastPathAnswers(_ count: Int) -> Int { fastPathOn ? count : 0 }
+
     static func fastPathCount(_ server: Server) async throws -> Int {
         let metrics = try await TestTools.run("curl", ["-s", "-m", "10", "-H", "Authorization: Bearer \(server.token)", server.url + "/metrics"]).stdout
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("mfa_http_fast_path_total ") }

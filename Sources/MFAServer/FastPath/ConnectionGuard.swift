@@ -49,6 +49,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
             state.progress()
         case .end:
             state.hummingbirdReading = false
+            // A body that came in a later read than its head set it again; the request is whole.
+            state.inputPending = false
             if upgrading { state.tunnelled = true }
         }
         state.update()

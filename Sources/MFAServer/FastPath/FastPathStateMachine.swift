@@ -1,145 +1,146 @@
 import NIOCore
-import NIOHTTP1
 
-/// The decisions of ``DecodedVerifyFastPath`` for one connection, as a value with no channel in it, so
-/// each rule is tested on its own: who answers each request, in which order, what waits, and when
-/// reading, a quiesce and a half-close go on.
+/// The decisions of ``VerifyFastPath`` for one connection, as a value with no channel in it, so each
+/// rule is tested on its own: what the connection's bytes are (a verify answered here, a request for
+/// NIO's decoder and Hummingbird, the rest of a body), in which order, what waits, and when reading, a
+/// quiesce and a half-close go on.
 ///
-/// Requests arrive as NIO's decoder parts. A head the handler calls ordinary (with a `Ticket`, what it
-/// needs to answer) is *collected* with its body; at its end the handler answers it, unless the body
-/// is not one it reads (then head, body and end go on, as they arrived). Every other request goes
-/// *forwarded*, part by part, to Hummingbird. Only with no forwarded request still unanswered does a
-/// verify become the handler's: Hummingbird writes its responses in request order, and so do we. While
-/// an answer is pending, later parts are *held* and replayed in order once it is written; reading stops
-/// once a request's worth is held (a client cannot pipeline the server out of memory), and a quiesce
-/// or a half-close of the input waits for the answer (both would otherwise lose it).
+/// Bytes arrive in ``unread``. Each ``next(hummingbirdBusy:tunnelled:ticket:)`` takes one step: a
+/// head the ``RequestHeadScanner`` reads and the handler calls ordinary (it gives a `Ticket`, what it
+/// needs to answer) waits for its body and becomes an answer, unless its body is not one
+/// ``VerifyRequest/init(simpleJSON:)`` reads; any other head goes on to the decoder, its body after it
+/// as it arrives; bytes the scanner calls unusual, or anything after `Connection: close`, send the
+/// connection to the decoder for good. A verify is answered here only while no request is still at
+/// Hummingbird (responses stay in request order). While an answer is pending, later bytes wait in
+/// ``unread``; reading stops once it holds a request's worth, and a quiesce or the input's half-close
+/// waits for the answer (both would otherwise lose it). A quiesce also waits while part of a request
+/// is held here, which Hummingbird's connection state handler cannot see.
 struct FastPathStateMachine<Ticket> {
-    enum Phase {
-        case idle
-        case forwarding
-        case collecting(head: HTTPRequestHead, body: ByteBuffer, ticket: Ticket)
-        case answering
-    }
-
     enum Action {
-        /// Fire these parts on, in order.
-        case forward([HTTPServerRequestPart])
-        /// Answer this request (then call ``answered()``).
-        case answer(head: HTTPRequestHead, body: ByteBuffer, ticket: Ticket)
-        /// Nothing now (a part collected or held).
-        case wait
+        /// Bytes for NIO's decoder.
+        case forward(ByteBuffer)
+        /// Answer this verify (then call ``answered()``).
+        case answer(VerifyRequest, ticket: Ticket, idempotencyKey: String?)
     }
 
-    /// What to do once an answer has been written: replay `held` (through ``received(_:ticket:)``),
-    /// then ask ``settle()``.
-    struct Settled {
+    /// What waited, and may go on now (``settle()``).
+    struct Settled: Equatable {
         var quiesce = false
         var inputClosed = false
         var read = false
     }
 
-    private(set) var phase = Phase.idle
-    /// Requests forwarded whose response has not ended.
-    private(set) var forwarded = 0
-    private var held: [HTTPServerRequestPart] = []
-    private var heldBytes = 0
+    /// Bytes received and not yet answered or passed on.
+    private(set) var unread = ByteBuffer()
+    /// Body bytes of a request passed on to the decoder that have yet to arrive and follow it.
+    private(set) var bodyToPassOn = 0
+    /// The decoder has the connection for good: every byte goes straight on.
+    private(set) var passingThrough: Bool
+    /// A verify of ours is running.
+    private(set) var answering = false
     private var pending = Settled()
-
-    let maxBody: Int
+    /// Bytes ``unread`` may hold while an answer is pending before reading pauses.
     let maxHeld: Int
 
-    init(maxBody: Int, maxHeld: Int) {
-        self.maxBody = maxBody
+    init(maxHeld: Int, passingThrough: Bool = false) {
         self.maxHeld = maxHeld
+        self.passingThrough = passingThrough
     }
 
-    /// A part from the decoder. `ticket` is asked about a head only when the handler may answer it.
-    mutating func received(_ part: HTTPServerRequestPart, ticket: (HTTPRequestHead) -> Ticket?) -> Action {
-        switch (phase, part) {
-        case (.answering, _):
-            held.append(part)
-            // A head or an end counts as a line's worth, so many small requests also stop reading.
-            if case .body(let buffer) = part { heldBytes += buffer.readableBytes } else { heldBytes += 256 }
-            return .wait
-        case (.idle, .head(let head)):
-            if forwarded == 0, let ticket = ticket(head) {
-                phase = .collecting(head: head, body: ByteBuffer(), ticket: ticket)
-                return .wait
+    /// Part of a request is held here (a head not yet whole, a verify's body on its way, the rest of
+    /// a body still to pass on): the request deadline applies.
+    var holdsPartial: Bool { !passingThrough && !answering && (unread.readableBytes > 0 || bodyToPassOn > 0) }
+
+    /// Bytes from the client, kept in order (passing through, the handler fires them on itself).
+    mutating func receive(_ bytes: inout ByteBuffer) {
+        unread.writeBuffer(&bytes)
+    }
+
+    /// One step over ``unread``; nil when nothing can be done now (bytes incomplete, an answer pending).
+    /// `hummingbirdBusy`: a request of the connection is still at Hummingbird. `tunnelled`: NIO's
+    /// decoder stopped parsing (what follows is dropped). `ticket` is asked about ordinary verifies only.
+    mutating func next(hummingbirdBusy: Bool, tunnelled: Bool, ticket: (ScannedHead) -> Ticket?) -> Action? {
+        if tunnelled {
+            unread = ByteBuffer()
+            return nil
+        }
+        guard !answering, unread.readableBytes > 0 else {
+            if unread.readableBytes == 0 { unread.clear() }
+            return nil
+        }
+        if passingThrough { return .forward(takeAll()) }
+        if bodyToPassOn > 0 {
+            let count = min(bodyToPassOn, unread.readableBytes)
+            bodyToPassOn -= count
+            return .forward(unread.readSlice(length: count)!)
+        }
+        switch unread.withUnsafeReadableBytes({ RequestHeadScanner.scan($0) }) {
+        case .incomplete:
+            unread.discardReadBytes()
+            return nil
+        case .unusual:
+            passingThrough = true
+            return .forward(takeAll())
+        case .head(let head):
+            if !hummingbirdBusy, let ticket = ticket(head) {
+                guard unread.readableBytes >= head.length + head.contentLength else {
+                    unread.discardReadBytes()
+                    return nil  // the body is still on its way
+                }
+                let body = unread.getSlice(at: unread.readerIndex + head.length, length: head.contentLength)!
+                if let verify = body.withUnsafeReadableBytes({ VerifyRequest(simpleJSON: $0) }) {
+                    unread.moveReaderIndex(forwardBy: head.length + head.contentLength)
+                    answering = true
+                    return .answer(verify, ticket: ticket, idempotencyKey: head.idempotencyKey)
+                }
             }
-            phase = .forwarding
-            forwarded += 1
-            return .forward([part])
-        case (.collecting(let head, var body, let ticket), .body(var more)):
-            guard body.readableBytes + more.readableBytes <= maxBody else {
-                // Larger than any verify: Hummingbird's, with what came so far.
-                phase = .forwarding
-                forwarded += 1
-                return .forward([.head(head), .body(body), part])
-            }
-            body.writeBuffer(&more)
-            phase = .collecting(head: head, body: body, ticket: ticket)
-            return .wait
-        case (.collecting(let head, let body, let ticket), .end):
-            phase = .answering
-            return .answer(head: head, body: body, ticket: ticket)
-        case (.forwarding, .end):
-            phase = .idle
-            return .forward([part])
-        case (.forwarding, _), (.idle, _), (.collecting, .head):
-            // The decoder's order is head, body, end; anything else goes on for Hummingbird to refuse.
-            return .forward([part])
+            // Hummingbird's: the head now, the body as it arrives.
+            bodyToPassOn = head.contentLength
+            // After `Connection: close` nothing more is served on the connection, by either path.
+            if head.closes { passingThrough = true }
+            return .forward(unread.readSlice(length: head.length)!)
         }
     }
 
-    /// The handler will not answer the request it collected after all (its body is not one it reads):
-    /// the parts to fire on, as they arrived.
-    mutating func declined(head: HTTPRequestHead, body: ByteBuffer) -> [HTTPServerRequestPart] {
-        phase = .idle
-        forwarded += 1
-        return [.head(head), .body(body), .end(nil)]
+    private mutating func takeAll() -> ByteBuffer {
+        defer { unread = ByteBuffer() }
+        return unread
     }
 
-    /// Hummingbird wrote the end of a response.
-    mutating func responseEnded() {
-        if forwarded > 0 { forwarded -= 1 }
+    /// The answer is written; ``next(hummingbirdBusy:tunnelled:ticket:)`` goes on with what waited.
+    mutating func answered() {
+        answering = false
     }
 
-    /// The answer is written: the parts held meanwhile, to replay in order.
-    mutating func answered() -> [HTTPServerRequestPart] {
-        phase = .idle
-        defer { (held, heldBytes) = ([], 0) }
-        return held
-    }
-
-    /// After a replay: what waited for the answer, unless another answer is pending now.
+    /// What waited and may go on now: nothing while an answer is pending; a quiesce not while part
+    /// of a request is held here either.
     mutating func settle() -> Settled {
-        if case .answering = phase { return Settled() }
-        defer { pending = Settled() }
-        return pending
+        guard !answering else { return Settled() }
+        var now = pending
+        if holdsPartial { now.quiesce = false }
+        pending.read = false
+        pending.inputClosed = false
+        if now.quiesce { pending.quiesce = false }
+        return now
     }
 
     /// Whether a read should go on now; false holds it until ``settle()``.
     mutating func mayRead() -> Bool {
-        guard case .answering = phase, heldBytes >= maxHeld else { return true }
+        guard answering, unread.readableBytes >= maxHeld else { return true }
         pending.read = true
         return false
     }
 
-    /// Whether a quiesce (graceful shutdown) should go on now: not while a verify is collected or
-    /// answered, which the connection state handler after us cannot see.
+    /// Whether a quiesce (graceful shutdown) should go on now.
     mutating func mayQuiesce() -> Bool {
-        switch phase {
-        case .collecting, .answering:
-            pending.quiesce = true
-            return false
-        case .idle, .forwarding:
-            return true
-        }
+        guard answering || holdsPartial else { return true }
+        pending.quiesce = true
+        return false
     }
 
     /// Whether the input's half-close should go on now: not before a pending answer is written.
     mutating func mayCloseInput() -> Bool {
-        guard case .answering = phase else { return true }
+        guard answering else { return true }
         pending.inputClosed = true
         return false
     }

@@ -41,52 +41,61 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         /// False: every request goes on to the decoder and Hummingbird (`serve --no-fast-path`,
         /// `--access-log`); the connection guard still applies.
         var enabled = true
-        /// Where the fast path reads requests: from the bytes (this handler) or from NIO's decoded
-        /// parts (``DecodedVerifyFastPath``). Both are kept until the benchmark decides (issue 18).
-        var placement = FastPathPlacement.bytes
+
+        /// The handler's link to the service: the shared endpoint, in a task on the connection's loop.
+        var dependencies: Dependencies {
+            Dependencies(keys: keys) { [self] verify, idempotencyKey, key, executor in
+                let promise = executor.loop.makePromise(of: FastPathAnswer.self)
+                // On the connection's own event loop (the task prefers it): no hop either way.
+                Task(executorPreference: executor) { promise.succeed(await answer(verify, idempotencyKey: idempotencyKey, key: key)) }
+                return promise.futureResult
+            }
+        }
     }
 
-    private let shared: Shared
+    /// What the handler needs of the server (the service in the server, a stub in its tests).
+    struct Dependencies: Sendable {
+        /// The shared cache the handler's keys come from (only cached `verifier` keys are answered here).
+        let keys: APIKeyCache
+        /// Answers a verify; the executor runs tasks on the connection's loop, where the future completes.
+        let answer: @Sendable (VerifyRequest, _ idempotencyKey: String?, APIKeyRecord, EventLoopTaskExecutor) -> EventLoopFuture<FastPathAnswer>
+    }
+
+    private let dependencies: Dependencies
     /// What the connection is doing, shared with its ``ConnectionGuard`` (deadlines, tunnels).
     private let state: ConnectionState
-    /// Where answers are written: this handler's context, on the socket's side of the HTTP/1 encoder,
-    /// so the bytes go straight out; nil once the handler has left the pipeline.
-    private var output: ChannelHandlerContext?
+    private var machine: FastPathStateMachine<APIKeyRecord>
     private var executor: EventLoopTaskExecutor?
-    /// Bytes received and not yet answered or passed on.
-    private var unread = ByteBuffer()
-    /// Body bytes of a request passed on to the decoder that have yet to arrive and follow it.
-    private var bodyToPassOn = 0
-    /// The decoder has the connection for good: every byte goes straight on.
-    private var passingThrough = false
-    /// A verify of ours is running: later bytes wait in `unread` (reading pauses once they fill it).
-    private var answering = false
-    private var readRequested = false
-    private var quiesce: Any?
+    private var quiesceEvent: Any?
     private var keys = KeyMemo()
 
     /// Request bodies are small JSON documents (the same bound as ``MFARequestContext/maxUploadSize``).
     static let maxBody = 64 * 1024
+    /// Bytes held while an answer is pending before reading pauses: one largest request. Holding back
+    /// every read while answering would cost two `epoll_ctl` calls per request on connections that
+    /// never pipeline.
+    static let maxHeld = RequestHeadScanner.maximumHead + maxBody
 
-    init(_ shared: Shared, state: ConnectionState) {
-        self.shared = shared
+    /// `enabled: false` passes every byte on (the decoder and Hummingbird serve everything).
+    init(_ dependencies: Dependencies, state: ConnectionState, enabled: Bool = true) {
+        self.dependencies = dependencies
         self.state = state
+        machine = FastPathStateMachine(maxHeld: Self.maxHeld, passingThrough: !enabled)
+    }
+
+    convenience init(_ shared: Shared, state: ConnectionState) {
+        self.init(shared.dependencies, state: state, enabled: shared.enabled)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        output = context
         executor = EventLoopTaskExecutor(context.eventLoop)
-        if !shared.enabled || shared.placement != .bytes { passingThrough = true }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        output = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // After a tunnel request NIO's decoder reads nothing more: what follows is dropped, not kept.
         guard !state.tunnelled else { return }
-        guard !passingThrough else {
+        var bytes = unwrapInboundIn(data)
+        guard !machine.passingThrough else {
             // Bytes for the decoder: a request has begun to arrive until NIO reads its head, so a
             // trickled head meets the request timeout here too.
             state.inputPending = true
@@ -94,137 +103,88 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
             return
         }
-        var bytes = unwrapInboundIn(data)
-        unread.writeBuffer(&bytes)
-        if !answering { process(context: context) }
-        noteProgress()
+        machine.receive(&bytes)
+        process(context: context)
     }
 
-    /// Answers or passes on the requests in `unread`, in order, until one is incomplete or answering.
+    /// Answers or passes on what ``FastPathStateMachine`` says, in order, until it waits.
     private func process(context: ChannelHandlerContext) {
-        while !answering, !passingThrough, !state.tunnelled, unread.readableBytes > 0 {
-            if bodyToPassOn > 0 {
-                let count = min(bodyToPassOn, unread.readableBytes)
-                bodyToPassOn -= count
-                context.fireChannelRead(wrapInboundOut(unread.readSlice(length: count)!))
-                continue
-            }
-            let scan = unread.withUnsafeReadableBytes { RequestHeadScanner.scan($0) }
-            switch scan {
-            case .incomplete:
-                unread.discardReadBytes()
-                return
-            case .unusual:
-                passingThrough = true
-                let rest = unread
-                unread = ByteBuffer()
-                context.fireChannelRead(wrapInboundOut(rest))
-                return
-            case .head(let head):
-                // Only with no request of the connection still at Hummingbird (``ConnectionGuard``
-                // counts them): answers go out in request order.
-                if state.hummingbirdPending == 0, let key = ordinaryVerify(head) {
-                    guard unread.readableBytes >= head.length + head.contentLength else {
-                        unread.discardReadBytes()
-                        return  // the body is still on its way
-                    }
-                    let body = unread.getSlice(at: unread.readerIndex + head.length, length: head.contentLength)!
-                    if let verify = body.withUnsafeReadableBytes({ VerifyRequest(simpleJSON: $0) }) {
-                        unread.moveReaderIndex(forwardBy: head.length + head.contentLength)
-                        answer(verify, key: key, idempotencyKey: head.idempotencyKey, context: context)
-                        return
-                    }
-                }
-                // Hummingbird's: the head now, the body as it arrives.
-                context.fireChannelRead(wrapInboundOut(unread.readSlice(length: head.length)!))
-                bodyToPassOn = head.contentLength
-                // After `Connection: close` nothing more is served on the connection, by either path.
-                if head.closes { passingThrough = true }
+        // ``ConnectionGuard`` counts the requests at Hummingbird: answers go out in request order.
+        while let action = machine.next(hummingbirdBusy: state.hummingbirdPending > 0, tunnelled: state.tunnelled, ticket: ticket(for:)) {
+            switch action {
+            case .forward(let bytes):
+                context.fireChannelRead(wrapInboundOut(bytes))
+            case .answer(let verify, let key, let idempotencyKey):
+                answer(verify, key: key, idempotencyKey: idempotencyKey, context: context)
             }
         }
-        if state.tunnelled { unread = ByteBuffer() }
-        if unread.readableBytes == 0 { unread.clear() }
-        if passingThrough, unread.readableBytes > 0 {
-            let rest = unread
-            unread = ByteBuffer()
-            context.fireChannelRead(wrapInboundOut(rest))
-        }
+        noteProgress()
+        release(machine.settle(), context: context)
     }
 
     /// The key of a request this handler answers itself, or nil when Hummingbird should have it.
-    private func ordinaryVerify(_ head: ScannedHead) -> APIKeyRecord? {
+    private func ticket(for head: ScannedHead) -> APIKeyRecord? {
         guard head.isVerify, !head.expects, !head.closes, head.authorizationCount == 1, let authorization = head.authorization,
-              head.contentLength <= Self.maxBody, let key = keys.key(for: authorization, in: shared.keys)
-        else { return nil }
-        return key
+              head.contentLength <= Self.maxBody else { return nil }
+        return keys.key(for: authorization, in: dependencies.keys)
     }
-
 
     /// Tells the connection's state what this handler holds (deadlines: ``ConnectionState``).
     private func noteProgress() {
-        state.fastPathAnswering = answering
-        state.fastPathPartial = !passingThrough && !answering && (unread.readableBytes > 0 || bodyToPassOn > 0)
+        state.fastPathAnswering = machine.answering
+        state.fastPathPartial = machine.holdsPartial
         state.update()
     }
 
     private func answer(_ verify: VerifyRequest, key: APIKeyRecord, idempotencyKey: String?, context: ChannelHandlerContext) {
-        answering = true
-        let shared = shared
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        Task(executorPreference: executor) {
-            let answer = await shared.answer(verify, idempotencyKey: idempotencyKey, key: key)
-            let response = HTTPWire.response(answer.status, contentType: answer.contentType, body: answer.body)
-            // Back on the connection's event loop (the task prefers it), so no hop to write.
+        let executor = executor ?? EventLoopTaskExecutor(context.eventLoop)
+        dependencies.answer(verify, idempotencyKey, key, executor).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = bound.value
-            handler.respond(response, context: context)
+            let answer = (try? result.get()) ?? FastPathAnswer(status: .internalServerError, contentType: APIError.contentType,
+                                                                body: APIError(.internalServerError, code: "internal", message: "internal error").json)
+            handler.respond(HTTPWire.response(answer.status, contentType: answer.contentType, body: answer.body), context: context)
         }
     }
 
     private func respond(_ response: ByteBuffer, context: ChannelHandlerContext) {
-        answering = false
-        guard let output else { return }
-        output.writeAndFlush(NIOAny(response), promise: nil)
-        defer { noteProgress() }
-
+        machine.answered()
+        context.writeAndFlush(wrapOutboundOut(response), promise: nil)
         // What arrived meanwhile, in order; it may start another answer, which holds the rest again.
-        if unread.readableBytes > 0 {
-            process(context: context)
-            context.fireChannelReadComplete()
-        }
-        guard !answering else { return }
-        if let event = quiesce {
-            quiesce = nil
+        let waiting = machine.unread.readableBytes > 0
+        process(context: context)
+        if waiting { context.fireChannelReadComplete() }
+    }
+
+    /// Passes on what waited for this handler's answer or its partial request.
+    private func release(_ settled: FastPathStateMachine<APIKeyRecord>.Settled, context: ChannelHandlerContext) {
+        if settled.quiesce, let event = quiesceEvent {
+            quiesceEvent = nil
             context.fireUserInboundEventTriggered(event)
         }
-        if readRequested {
-            readRequested = false
-            context.read()
-        }
+        if settled.inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        if settled.read { context.read() }
     }
 
-    /// While an answer is pending, reading goes on until `unread` holds a request's worth, then waits
-    /// (a client that pipelines cannot make it grow without bound). Holding back every read while
-    /// answering would cost two `epoll_ctl` calls per request on connections that never pipeline.
     func read(context: ChannelHandlerContext) {
-        if answering, unread.readableBytes >= Self.maxHeld { readRequested = true } else { context.read() }
+        if machine.mayRead() { context.read() }
     }
 
-    /// Bytes `unread` may hold while an answer is pending before reading pauses: one largest request.
-    static let maxHeld = RequestHeadScanner.maximumHead + maxBody
-
-    /// A graceful shutdown closes idle connections; one with an answer on the way is not idle yet.
+    /// A graceful shutdown closes idle connections, and a half-close ends Hummingbird's reading: one
+    /// with an answer on the way (or part of a verify here) is not done yet.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, answering {
-            quiesce = event
+        if event is ChannelShouldQuiesceEvent, !machine.mayQuiesce() {
+            quiesceEvent = event
             return
         }
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, !machine.mayCloseInput() { return }
         context.fireUserInboundEventTriggered(event)
     }
 }
 
 extension VerifyFastPath.Shared {
-    /// A verify's answer as either fast path writes it: the route's work (``VerifyEndpoint``), counted
-    /// as a fast-path response.
+    /// A verify's answer as the fast path writes it: the route's work (``VerifyEndpoint``), counted as
+    /// a fast-path response.
     func answer(_ verify: VerifyRequest, idempotencyKey: String?, key: APIKeyRecord) async -> FastPathAnswer {
         do throws(APIError) {
             let answer = try await endpoint.run(verify, idempotencyKey: idempotencyKey, key: key)
@@ -237,7 +197,7 @@ extension VerifyFastPath.Shared {
     }
 }
 
-/// A fast path's answer before it is framed (as bytes, or as NIO's response parts).
+/// A fast path's answer before it is framed as bytes.
 struct FastPathAnswer: Sendable {
     let status: HTTPResponse.Status
     let contentType: String
@@ -247,22 +207,18 @@ struct FastPathAnswer: Sendable {
 /// The last `Authorization` value the shared cache accepted on a connection, and until when that
 /// holds, so a connection that verifies again and again checks its key's secret once per cache entry.
 struct KeyMemo {
-    private var known: (header: String, key: APIKeyRecord, until: ContinuousClock.Instant)?
+    private var known: (header: String, key: APIKeyRecord, until: ContinuousClock.Instant, generation: Int)?
 
     /// The `verifier` key of a `Bearer` header value: from the memo while the cache entry it came
-    /// from is fresh, else from `cache` (secret checked against its hash); nil otherwise.
+    /// from is fresh (and the cache was not emptied since), else from `cache` (secret checked against
+    /// its hash); nil otherwise.
     mutating func key(for authorization: String, in cache: APIKeyCache) -> APIKeyRecord? {
         let now = ContinuousClock.now
-        if let known, now < known.until, known.header.hasSameBytes(as: authorization) { return known.key }
+        let generation = cache.generation
+        if let known, now < known.until, known.generation == generation, known.header.hasSameBytes(as: authorization) { return known.key }
         known = nil
         guard authorization.hasPrefix("Bearer "), let (key, until) = cache.cached(String(authorization.dropFirst(7))), key.allows(.verifier) else { return nil }
-        known = (authorization, key, until)
+        known = (authorization, key, until, generation)
         return key
     }
-}
-
-/// Where the verify fast path reads requests: from the connection's bytes, before NIO's decoder
-/// (``VerifyFastPath``), or from the decoder's parts (``DecodedVerifyFastPath``).
-public enum FastPathPlacement: String, Sendable {
-    case bytes, decoded
 }

@@ -10,11 +10,11 @@ import OTP
 import Synchronization
 import Testing
 
-/// ``DecodedVerifyFastPath`` behind NIO's real HTTP/1 encoder and decoder on an `EmbeddedChannel`:
-/// no sockets, every answer released by the test, so order, holding, back-pressure, quiesce and
-/// half-close are each seen at the moment they happen.
-@Suite("Decoded fast path on EmbeddedChannel: order, holding, back-pressure, quiesce, half-close")
-struct DecodedFastPathTests {
+/// ``VerifyFastPath`` in front of NIO's real HTTP/1 encoder and decoder and ``ConnectionGuard``, on an
+/// `EmbeddedChannel`: no sockets, every answer released by the test, so order, holding,
+/// back-pressure, quiesce and half-close are each seen at the moment they happen.
+@Suite("Fast path on EmbeddedChannel: order, holding, back-pressure, quiesce, half-close")
+struct FastPathTests {
     /// Verifies handed to the (stub) service, each waiting for the test to answer it.
     final class Answers: Sendable {
         let pending = Mutex<[(request: VerifyRequest, promise: EventLoopPromise<FastPathAnswer>)]>([])
@@ -54,6 +54,7 @@ struct DecodedFastPathTests {
         let reads: ReadCounter
         let events: EventRecorder
         let token: String
+        let keys: APIKeyCache
 
         /// Writes `text` as bytes from the client.
         func send(_ text: String) throws { try channel.writeInbound(ByteBuffer(string: text)) }
@@ -94,7 +95,8 @@ struct DecodedFastPathTests {
         }
     }
 
-    /// A pipeline of NIO's encoder and decoder, the handler, and the recorders; a cached verifier key.
+    /// The server's pipeline without Hummingbird (the handler, NIO's encoder and decoder, the guard)
+    /// and the recorders; a cached verifier key.
     static func harness() async throws -> Harness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-fastpath-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -106,7 +108,7 @@ struct DecodedFastPathTests {
         let keys = APIKeyCache(lifetime: .seconds(600))
         _ = try await keys.authenticate(token, service: service)
         let answers = Answers()
-        let dependencies = DecodedVerifyFastPath.Dependencies(keys: keys) { request, _, _, executor in
+        let dependencies = VerifyFastPath.Dependencies(keys: keys) { request, _, _, executor in
             let promise = executor.loop.makePromise(of: FastPathAnswer.self)
             answers.pending.withLock { $0.append((request, promise)) }
             return promise.futureResult
@@ -114,12 +116,14 @@ struct DecodedFastPathTests {
         let channel = EmbeddedChannel()
         let reads = ReadCounter()
         let events = EventRecorder()
+        let state = ConnectionState(limits: ConnectionLimits())
         try channel.pipeline.syncOperations.addHandler(reads)
+        try channel.pipeline.syncOperations.addHandler(VerifyFastPath(dependencies, state: state))
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-        try channel.pipeline.syncOperations.addHandler(DecodedVerifyFastPath(dependencies))
+        try channel.pipeline.syncOperations.addHandler(ConnectionGuard(state))
         try channel.pipeline.syncOperations.addHandler(events)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return Harness(channel: channel, answers: answers, reads: reads, events: events, token: token)
+        return Harness(channel: channel, answers: answers, reads: reads, events: events, token: token, keys: keys)
     }
 
     @Test("an ordinary verify is answered here, once its verification returns; nothing of it reaches Hummingbird")
@@ -193,13 +197,15 @@ struct DecodedFastPathTests {
         let before = h.reads.reads
         h.channel.read()
         #expect(h.reads.reads == before + 1, "little held: reading goes on")
-        let filler = String(repeating: "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", count: VerifyFastPath.maxHeld / 256 + 1)
+        let get = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        let count = VerifyFastPath.maxHeld / get.utf8.count + 1
+        let filler = String(repeating: get, count: count)
         try h.send(filler)
         h.channel.read()
         #expect(h.reads.reads == before + 1, "a request's worth held: the read waits")
         h.answers.answerNext()
         #expect(h.reads.reads == before + 2, "the waiting read goes on after the answer")
-        #expect(try h.forwarded().count == 2 * (VerifyFastPath.maxHeld / 256 + 1))
+        #expect(try h.forwarded().count == 2 * count)
     }
 
     @Test("a quiesce and a half-close wait for the pending answer, which is still written")
@@ -217,19 +223,51 @@ struct DecodedFastPathTests {
         #expect(h.events.events.last == "quiesce" && h.events.events.count == 3)
     }
 
-    @Test("the state machine: a body larger than any verify goes on with what came so far; a declined one as it arrived")
-    func machineOverflow() {
-        var machine = FastPathStateMachine<Int>(maxBody: 8, maxHeld: 64)
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/verify")
-        guard case .wait = machine.received(.head(head), ticket: { _ in 1 }) else { Issue.record("the head was not collected"); return }
-        guard case .wait = machine.received(.body(ByteBuffer(string: "12345")), ticket: { _ in 1 }) else { Issue.record("the body was not collected"); return }
-        guard case .forward(let parts) = machine.received(.body(ByteBuffer(string: "6789")), ticket: { _ in 1 }) else {
-            Issue.record("an oversized body was kept")
+    @Test("an emptied key cache (serve's reload) reaches kept-alive connections: their next verify goes to Hummingbird")
+    func emptiedCache() async throws {
+        let h = try await Self.harness()
+        try h.send(h.verify("before"))
+        h.answers.answerNext()
+        _ = try h.written()
+        h.keys.removeAll()
+        try h.send(h.verify("after"))
+        let forwarded = try h.forwarded()
+        #expect(h.answers.count == 0 && forwarded.first == "HEAD /v1/verify", "the connection's memo outlived the cache")
+    }
+
+    @Test("the state machine: a verify waits for its body; what arrives while it is answered waits, and so do a quiesce and a half-close")
+    func machine() {
+        var machine = FastPathStateMachine<Int>(maxHeld: 1_000)
+        let body = #"{"user":"m","code":"123456"}"#
+        var head = ByteBuffer(string: "POST /v1/verify HTTP/1.1\r\nAuthorization: Bearer t\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        machine.receive(&head)
+        let ticket: (ScannedHead) -> Int? = { $0.isVerify ? 7 : nil }
+        #expect(machine.next(hummingbirdBusy: false, tunnelled: false, ticket: ticket) == nil && machine.holdsPartial)
+        var rest = ByteBuffer(string: body)
+        machine.receive(&rest)
+        guard case .answer(let verify, 7, nil) = machine.next(hummingbirdBusy: false, tunnelled: false, ticket: ticket) else {
+            Issue.record("no answer for a whole verify")
             return
         }
-        #expect(parts.count == 3 && machine.forwarded == 1)
-        guard case .forward(let end) = machine.received(.end(nil), ticket: { _ in 1 }), end.count == 1 else { Issue.record("the end was not forwarded"); return }
-        machine.responseEnded()
-        #expect(machine.forwarded == 0)
+        #expect(verify.user == "m" && machine.answering)
+        var get = ByteBuffer(string: "GET /healthz HTTP/1.1\r\n\r\n")
+        machine.receive(&get)
+        #expect(machine.next(hummingbirdBusy: false, tunnelled: false, ticket: ticket) == nil, "nothing goes on while answering")
+        #expect(!machine.mayQuiesce() && !machine.mayCloseInput() && machine.mayRead())
+        #expect(machine.settle() == .init(), "nothing is released while answering")
+        machine.answered()
+        guard case .forward(let bytes) = machine.next(hummingbirdBusy: false, tunnelled: false, ticket: ticket) else {
+            Issue.record("the GET was not passed on after the answer")
+            return
+        }
+        #expect(String(buffer: bytes) == "GET /healthz HTTP/1.1\r\n\r\n")
+        #expect(machine.settle() == .init(quiesce: true, inputClosed: true, read: false))
+        // A verify while a request is at Hummingbird is Hummingbird's.
+        var second = ByteBuffer(string: "POST /v1/verify HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        machine.receive(&second)
+        guard case .forward = machine.next(hummingbirdBusy: true, tunnelled: false, ticket: ticket) else {
+            Issue.record("a verify overtook a request at Hummingbird")
+            return
+        }
     }
 }
