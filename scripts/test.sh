@@ -2,6 +2,8 @@
 # The project's test command: builds, runs the constant-time proof, then the whole Swift test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The whole suite, always: the developers' fast unit set (MFA_UNIT_ONLY) is never what this runs.
+unset MFA_UNIT_ONLY
 scripts/setup.sh
 scripts/start-pcscd.sh
 # The PostgreSQL conformance suite never skips: it needs this URL (a fresh schema per test).

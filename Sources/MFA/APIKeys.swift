@@ -59,9 +59,9 @@ public enum APIKeyTokens {
     public static let maximumLifetime: Int64 = 10 * 366 * 86_400
 
     public static func generate(name: String, scopes: [Scope], now: Int64, expiresAt: Int64? = nil) -> (record: APIKeyRecord, token: String) {
-        let id = Hex.encode(Crypto.randomBytes(6))
-        let secret = Base32.encode(Crypto.randomBytes(20), padding: false).lowercased()
-        let record = APIKeyRecord(id: id, name: name, scopes: scopes, secretHash: Crypto.digest(.sha256, Array(secret.utf8)), createdAt: now, expiresAt: expiresAt)
+        let id = Hex.encode(LibCrypto.randomBytes(6))
+        let secret = Base32.encode(LibCrypto.randomBytes(20), padding: false).lowercased()
+        let record = APIKeyRecord(id: id, name: name, scopes: scopes, secretHash: LibCrypto.digest(.sha256, Array(secret.utf8)), createdAt: now, expiresAt: expiresAt)
         return (record, "mfa_\(id)_\(secret)")
     }
 
@@ -76,7 +76,7 @@ public enum APIKeyTokens {
     }
 
     public static func matches(_ record: APIKeyRecord, secret: String) -> Bool {
-        Crypto.constantTimeEquals(record.secretHash, Crypto.digest(.sha256, Array(secret.utf8)))
+        LibCrypto.constantTimeEquals(record.secretHash, LibCrypto.digest(.sha256, Array(secret.utf8)))
     }
 }
 

@@ -158,7 +158,7 @@ public struct AuditChain: Sendable {
                 if count == 0 { return AuditVerification(entries: 0, ok: true, brokenAt: nil, reason: nil) }
                 return chain.broken(count, headSequence, "the signed checkpoint of the head is missing")
             }
-            guard Crypto.constantTimeEquals(checkpoint.mac, chain.mac(checkpoint.sequence, checkpoint.hash)) else {
+            guard LibCrypto.constantTimeEquals(checkpoint.mac, chain.mac(checkpoint.sequence, checkpoint.hash)) else {
                 return chain.broken(count, checkpoint.sequence, "the checkpoint's signature is wrong (forged, or another vault key)")
             }
             guard checkpoint.sequence == headSequence, checkpoint.hash == previous else {
@@ -176,7 +176,7 @@ public struct AuditChain: Sendable {
         var message = Array("checkpoint".utf8)
         Self.append(sequence, to: &message)
         message += hash
-        return Crypto.hmac(.sha256, key: checkpointKey, message: message)
+        return LibCrypto.hmac(.sha256, key: checkpointKey, message: message)
     }
 
     static func hash(_ sequence: Int64, _ draft: AuditDraft, _ previous: [UInt8]) -> [UInt8] {
@@ -198,7 +198,7 @@ public struct AuditChain: Sendable {
         field(serial)
         field(draft.result)
         field(draft.detail)
-        return Crypto.digest(.sha256, message)
+        return LibCrypto.digest(.sha256, message)
     }
 
     static func append(_ value: Int64, to bytes: inout [UInt8]) {

@@ -13,7 +13,7 @@ public struct Decoy: Sendable {
     let key: OTPKey
 
     init() {
-        let secret = Crypto.randomBytes(20)
+        let secret = LibCrypto.randomBytes(20)
         device = DeviceRecord(
             serial: Self.serial, kind: .virtualTOTP, owner: nil, state: .active, algorithm: .sha1, digits: 6, period: 30, counter: 0,
             sealedSecret: [], createdAt: 0)

@@ -34,7 +34,7 @@ extension MFAService {
         let user = try Validation.userName(user)
         // Scoped to the caller, and never storing the code itself: only a hash of the request.
         let key = actor + "|" + idempotencyKey
-        let requestHash = Crypto.digest(.sha256, Array("\(user.utf8.count):\(user)|\(code)".utf8))
+        let requestHash = LibCrypto.digest(.sha256, Array("\(user.utf8.count):\(user)|\(code)".utf8))
         for _ in 0..<100 {
             switch try await store.claimIdempotency(key: key, requestHash: requestHash, now: clock(), ttl: ttl, lease: policy.idempotencyLeaseSeconds) {
             case .claimed:

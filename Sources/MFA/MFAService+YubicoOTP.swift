@@ -27,7 +27,7 @@ extension MFAService {
             let user = try Validation.userName(user)
             var attempts = 0
             while true {
-                let publicID = "vv" + Modhex.encode(Crypto.randomBytes(5))
+                let publicID = "vv" + Modhex.encode(LibCrypto.randomBytes(5))
                 let secret = OTPSecret.random(byteCount: Self.yubicoSecretBytes)
                 let now = clock()
                 let record = DeviceRecord(

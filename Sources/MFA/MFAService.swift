@@ -103,7 +103,7 @@ public struct MFAService: Sendable {
             }
             guard OATHParameters.periods.contains(period) else { throw MFAError(.invalidInput, "a TOTP period must be 1 to 3600 seconds, got \(period)") }
             let secret = OTPSecret.random(byteCount: max(policy.virtualSeedBytes, algorithm.digestBytes))
-            let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(Crypto.randomBytes(8)).uppercased()
+            let serial = (kind == .virtualTOTP ? "V" : kind == .oathCard ? "C" : "H") + Hex.encode(LibCrypto.randomBytes(8)).uppercased()
             // The URI is built before anything is written: an issuer it refuses leaves no pending device behind.
             let uri: String
             do throws(OTPError) {

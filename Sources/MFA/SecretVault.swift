@@ -21,7 +21,7 @@ public struct SecretVault: Sendable {
     public init(key: [UInt8]) throws(MFAError) {
         guard key.count == 32 else { throw MFAError(.vault, "a vault key has 32 bytes, got \(key.count)") }
         self.key = key
-        self.keyID = Array(Crypto.digest(.sha256, key).prefix(8))
+        self.keyID = Array(LibCrypto.digest(.sha256, key).prefix(8))
     }
 
     /// A vault whose key is in `path`: 64 hex characters (or 32 raw bytes). With `create`, a missing
@@ -30,14 +30,14 @@ public struct SecretVault: Sendable {
         let manager = FileManager.default
         if !manager.fileExists(atPath: path) {
             guard create else { throw MFAError(.vault, "the vault key file \(path) does not exist") }
-            var fresh = Crypto.randomBytes(32)
-            defer { Crypto.wipe(&fresh) }
+            var fresh = LibCrypto.randomBytes(32)
+            defer { LibCrypto.wipe(&fresh) }
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
                 try? manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
             var text = Array((Hex.encode(fresh) + "\n").utf8)
-            defer { Crypto.wipe(&text) }
+            defer { LibCrypto.wipe(&text) }
             // Exactly one of several processes starting at once writes the key; the others read it.
             if try PrivateFile.create(path, contents: text) {
                 try self.init(key: fresh)
@@ -51,7 +51,7 @@ public struct SecretVault: Sendable {
             throw MFAError(.vault, "the vault key file \(path) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
         }
         var bytes = [UInt8](data)
-        defer { Crypto.wipe(&bytes) }
+        defer { LibCrypto.wipe(&bytes) }
         if bytes.count == 32 {
             try self.init(key: bytes)
         } else {
@@ -65,7 +65,7 @@ public struct SecretVault: Sendable {
 
     /// Seals `secret` for the device `serial`.
     public func seal(_ secret: OTPSecret, serial: String) throws(MFAError) -> [UInt8] {
-        let nonce = Crypto.randomBytes(12)
+        let nonce = LibCrypto.randomBytes(12)
         let aad = Self.additionalData(serial)
         var ciphertext = [UInt8](repeating: 0, count: secret.count)
         var tag = [UInt8](repeating: 0, count: 16)
@@ -89,7 +89,7 @@ public struct SecretVault: Sendable {
         let tag = Array(sealed.suffix(16))
         let aad = Self.additionalData(serial)
         var plain = [UInt8](repeating: 0, count: ciphertext.count)
-        defer { Crypto.wipe(&plain) }
+        defer { LibCrypto.wipe(&plain) }
         let ok = mfa_aes256gcm_open(key, nonce, aad, aad.count, ciphertext, ciphertext.count, tag, &plain)
         guard ok == 1 else { throw MFAError(.vault, "the sealed secret of \(serial) fails authentication (tampered, or bound to another serial)") }
         do { return try OTPSecret(bytes: plain) } catch { throw MFAError(.vault, "the sealed secret of \(serial) is empty") }
@@ -97,7 +97,7 @@ public struct SecretVault: Sendable {
 
     /// A key derived for another purpose (audit checkpoints), so the KEK itself is used only for sealing.
     public func derivedKey(_ label: String) -> [UInt8] {
-        Crypto.hmac(.sha256, key: key, message: Array(("mfa-bridge/" + label).utf8))
+        LibCrypto.hmac(.sha256, key: key, message: Array(("mfa-bridge/" + label).utf8))
     }
 
     static func additionalData(_ serial: String) -> [UInt8] { Array(("mfa-bridge/v1/device/" + serial).utf8) }

@@ -22,7 +22,7 @@ public struct APIError: HTTPResponseError, Sendable {
         self.status = status
         self.code = code
         self.message = message
-        self.requestId = Hex.encode(Crypto.randomBytes(8))
+        self.requestId = Hex.encode(LibCrypto.randomBytes(8))
     }
 
     static let logger = Logger(label: "mfa-bridge.api")

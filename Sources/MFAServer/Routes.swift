@@ -9,11 +9,6 @@ import OTP
 import QRCode
 import SeedImport
 
-/// Builds the router of the MFA API over `service`.
-public func buildRouter(service: MFAService, metrics: ServerMetrics) -> Router<MFARequestContext> {
-    makeRouter(service: instrumented(service, metrics: metrics), metrics: metrics, keys: APIKeyCache())
-}
-
 /// `service` with its lockouts counted in `metrics` and logged: an operator watching the log sees a
 /// lock as it happens (the serial only; the user and the reason are in the audit log).
 func instrumented(_ service: MFAService, metrics: ServerMetrics) -> MFAService {
@@ -35,7 +30,7 @@ func makeRouter(service: MFAService, metrics: ServerMetrics, keys: APIKeyCache, 
     let router = Router(context: MFARequestContext.self)
     let table = RouteTable()
     if let accessLog { router.add(middleware: AccessLogMiddleware(log: accessLog)) }
-    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ResponseMetricsMiddleware(metrics: metrics))
     router.add(middleware: MethodNotAllowedMiddleware(table: table))
     router.add(middleware: AuthenticationMiddleware(service: service, keys: keys))
 
@@ -212,7 +207,7 @@ extension Response {
 }
 
 /// Counts responses by status (errors included) and store failures.
-struct MetricsMiddleware: RouterMiddleware {
+struct ResponseMetricsMiddleware: RouterMiddleware {
     let metrics: ServerMetrics
 
     func handle(_ request: Request, context: MFARequestContext, next: (Request, MFARequestContext) async throws -> Response) async throws -> Response {

@@ -1,8 +1,9 @@
 import COpenSSL
 
 /// Thin wrappers over OpenSSL for protocol code (the OATH applet's password handshake, challenges).
-/// The hot OTP paths use ``OTPKey`` instead.
-public enum Crypto {
+/// The hot OTP paths use ``OTPKey`` instead. Named for the library it wraps (`Crypto` is swift-crypto's
+/// module name).
+public enum LibCrypto {
     /// HMAC(key, message) through OpenSSL's `HMAC()`.
     public static func hmac(_ algorithm: HashAlgorithm, key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
         let keyBytes = Array(key)

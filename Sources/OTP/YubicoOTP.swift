@@ -108,7 +108,7 @@ public enum YubicoOTP {
         let publicID = Array(all[0..<(all.count - 16)])
         let block = Array(all[(all.count - 16)...])
         var plain = try aes128Block(block, keyBytes: keyBytes, encrypt: false)
-        defer { Crypto.wipe(&plain) }
+        defer { LibCrypto.wipe(&plain) }
         guard YubiCRC.check(plain) else {
             throw OTPError(.otpCRCMismatch, "the OTP does not decrypt to a valid block (wrong AES key or corrupted OTP)")
         }
@@ -156,7 +156,7 @@ public enum YubicoOTP {
         }
         guard ok, written + final == 16 else { throw OTPError(.invalidKey, "AES-128 failed in OpenSSL") }
         let result = Array(output[0..<16])
-        Crypto.wipe(&output)
+        LibCrypto.wipe(&output)
         return result
     }
 

@@ -342,7 +342,7 @@ public enum PSKCReader {
                 if let raw = package.values["TimeDrift"] { entry.driftSteps = try decoder.integer(raw, "TimeDrift") }
                 guard let raw = package.values["Secret"] else { throw SeedIssue("no-secret", "the key has no Secret") }
                 var bytes = try decoder.decode(raw, "Secret", warnings: &entry.warnings)
-                defer { Crypto.wipe(&bytes) }
+                defer { LibCrypto.wipe(&bytes) }
                 if !bytes.isEmpty { entry.secret = try? OTPSecret(bytes: bytes) }
             } catch {
                 if entry.problem == nil { entry.problem = error }
@@ -364,7 +364,7 @@ public enum PSKCReader {
             }
             var ignored: [SeedIssue] = []
             var bytes = try decode(raw, field, warnings: &ignored)
-            defer { Crypto.wipe(&bytes) }
+            defer { LibCrypto.wipe(&bytes) }
             guard (1...8).contains(bytes.count) else { throw SeedIssue("bad-value", "encrypted \(field) has \(bytes.count) bytes; 1 to 8 expected") }
             return bytes.reduce(Int64(0)) { ($0 << 8) | Int64($1) }
         }
@@ -392,8 +392,8 @@ public enum PSKCReader {
                 guard let macText = raw.mac, let given = Data(base64Encoded: macText, options: .ignoreUnknownCharacters) else {
                     throw SeedIssue("missing-mac", "\(field) has no ValueMAC although the file has a MACMethod")
                 }
-                let expected = Crypto.hmac(macAlgorithm, key: macKey, message: cipherBytes)
-                guard Crypto.constantTimeEquals(expected, [UInt8](given)) else {
+                let expected = LibCrypto.hmac(macAlgorithm, key: macKey, message: cipherBytes)
+                guard LibCrypto.constantTimeEquals(expected, [UInt8](given)) else {
                     throw SeedIssue(SeedIssue.badMAC, "\(field)'s ValueMAC does not verify (tampered or corrupted file, or a wrong transport key)")
                 }
             } else if !warnings.contains(where: { $0.code == "no-mac" }) {

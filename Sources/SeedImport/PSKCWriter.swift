@@ -34,7 +34,7 @@ public struct PSKCWriter {
     public init(preSharedKey: [UInt8]?, macAlgorithm: HashAlgorithm = .sha1) {
         self.preSharedKey = preSharedKey
         self.macAlgorithm = macAlgorithm
-        macKey = Crypto.randomBytes(macAlgorithm.digestBytes)
+        macKey = LibCrypto.randomBytes(macAlgorithm.digestBytes)
     }
 
     var cipherURI: String { "http://www.w3.org/2001/04/xmlenc#aes\((preSharedKey?.count ?? 16) * 8)-cbc" }
@@ -64,7 +64,7 @@ public struct PSKCWriter {
         out += "<pskc:ResponseFormat Length=\"\(token.digits)\" Encoding=\"DECIMAL\"/></pskc:AlgorithmParameters><pskc:Data><pskc:Secret>"
         if let preSharedKey {
             let cipher = TransportCrypto.encryptCBC(key: preSharedKey, token.seed)
-            let mac = Crypto.hmac(macAlgorithm, key: macKey, message: cipher)
+            let mac = LibCrypto.hmac(macAlgorithm, key: macKey, message: cipher)
             out += "<pskc:EncryptedValue><xenc:EncryptionMethod Algorithm=\"\(cipherURI)\"/><xenc:CipherData><xenc:CipherValue>"
             out += Data(cipher).base64EncodedString() + "</xenc:CipherValue></xenc:CipherData></pskc:EncryptedValue>"
             out += "<pskc:ValueMAC>\(Data(mac).base64EncodedString())</pskc:ValueMAC>"

@@ -2,7 +2,7 @@ import COpenSSL
 import OTP
 
 /// The XML Encryption / XML Signature algorithms a PSKC file may name, and their OpenSSL calls.
-/// Plaintext results are returned in arrays the callers wipe (``Crypto/wipe(_:)``) once used.
+/// Plaintext results are returned in arrays the callers wipe (``LibCrypto/wipe(_:)``) once used.
 enum TransportCrypto {
     enum Cipher: Equatable {
         case cbc(keyBytes: Int)
@@ -51,16 +51,16 @@ enum TransportCrypto {
             ok = unwrapped
         }
         guard ok == 1 else {
-            Crypto.wipe(&out)
+            LibCrypto.wipe(&out)
             return nil
         }
         let result = Array(out.prefix(length))
-        Crypto.wipe(&out)
+        LibCrypto.wipe(&out)
         return result
     }
 
     /// AES-CBC with PKCS#7 padding and a random IV: `IV ‖ ciphertext` (for writing test and benchmark files).
-    static func encryptCBC(key: [UInt8], _ plaintext: [UInt8], iv: [UInt8] = Crypto.randomBytes(16)) -> [UInt8] {
+    static func encryptCBC(key: [UInt8], _ plaintext: [UInt8], iv: [UInt8] = LibCrypto.randomBytes(16)) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: plaintext.count + 32)
         var length = 0
         precondition(mfa_aes_cbc_encrypt(key, key.count, iv, plaintext, plaintext.count, &out, &length) == 1, "AES-CBC encryption failed")

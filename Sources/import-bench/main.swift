@@ -53,7 +53,7 @@ final class PhaseClock: @unchecked Sendable {
     }
 }
 
-let psk = Crypto.randomBytes(16)
+let psk = LibCrypto.randomBytes(16)
 let writer = PSKCWriter(preSharedKey: psk)
 var document = writer.header()
 document.reserveCapacity(keys * 1_100)
@@ -61,7 +61,7 @@ for i in 0..<keys {
     let totp = i % 2 == 0
     let number = String(i)
     let serial = "BENCH" + String(repeating: "0", count: max(0, 8 - number.count)) + number
-    document += writer.package(PSKCWriter.Token(serial: serial, type: totp ? .totp : .hotp, seed: Crypto.randomBytes(20)))
+    document += writer.package(PSKCWriter.Token(serial: serial, type: totp ? .totp : .hotp, seed: LibCrypto.randomBytes(20)))
 }
 document += writer.footer()
 let file = Array(document.utf8)
@@ -74,7 +74,7 @@ for run in 0..<runs {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let vault = try SecretVault(key: Crypto.randomBytes(32))
+    let vault = try SecretVault(key: LibCrypto.randomBytes(32))
     let store = try SQLiteMFAStore(path: directory.appendingPathComponent("bench.sqlite").path, chain: AuditChain(vault: vault))
     try await store.migrate()
     let service = MFAService(store: store, vault: vault, clock: { Int64(Date().timeIntervalSince1970) })

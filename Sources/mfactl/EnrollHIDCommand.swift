@@ -121,7 +121,7 @@ extension EnrollCommand {
                     configuration: { created in
                         let secret = try OTPSecret(base32: created.secret)
                         var key = secret.withUnsafeBytes { Array($0) }
-                        defer { Crypto.wipe(&key) }
+                        defer { LibCrypto.wipe(&key) }
                         return try YubiOTPSlotConfiguration.hotp(key: key, digits: digits, initialMovingFactor: 0)
                     },
                     capture: { try captureTyped(2, hid: hid, slot: slot) },
@@ -158,8 +158,8 @@ extension EnrollCommand {
                         var key = try Hex.decode(created.aesKey)
                         var privateID = try Hex.decode(created.privateId)
                         defer {
-                            Crypto.wipe(&key)
-                            Crypto.wipe(&privateID)
+                            LibCrypto.wipe(&key)
+                            LibCrypto.wipe(&privateID)
                         }
                         return try YubiOTPSlotConfiguration.yubicoOTP(publicID: try Modhex.decode(created.publicId), privateID: privateID, key: key)
                     },

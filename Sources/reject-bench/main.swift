@@ -30,7 +30,7 @@ let only = arguments.string("--only")
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reject-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
-let vault = try SecretVault(key: Crypto.randomBytes(32))
+let vault = try SecretVault(key: LibCrypto.randomBytes(32))
 let store = try SQLiteMFAStore(path: directory.appendingPathComponent("bench.sqlite").path, chain: AuditChain(vault: vault))
 try await store.migrate()
 var policy = Policy()

@@ -100,7 +100,7 @@ struct FastPathTests {
     static func harness() async throws -> Harness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-fastpath-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let vault = try SecretVault(key: Crypto.randomBytes(32))
+        let vault = try SecretVault(key: LibCrypto.randomBytes(32))
         let store = try SQLiteMFAStore(path: path, chain: AuditChain(vault: vault))
         try await store.migrate()
         let service = MFAService(store: store, vault: vault, clock: { Int64(Date().timeIntervalSince1970) })

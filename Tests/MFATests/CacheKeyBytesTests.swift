@@ -9,12 +9,12 @@ import Testing
 struct CacheKeyBytesTests {
     @Test("OpenedKeyCache: equivalent serials are separate entries, each opening to its own secret")
     func openedKeys() throws {
-        let vault = try SecretVault(key: Crypto.randomBytes(32))
+        let vault = try SecretVault(key: LibCrypto.randomBytes(32))
         let cache = OpenedKeyCache()
         var devices: [(DeviceRecord, OTPSecret)] = []
         for (nfc, other, _) in EquivalentNames.pairs {
             for serial in [nfc, other] {
-                let secret = try OTPSecret(bytes: Crypto.randomBytes(20))
+                let secret = try OTPSecret(bytes: LibCrypto.randomBytes(20))
                 let device = DeviceRecord(serial: serial, kind: .virtualTOTP, owner: "u", state: .active, algorithm: .sha1, digits: 6, period: 30,
                                           counter: 0, sealedSecret: try vault.seal(secret, serial: serial), createdAt: 0)
                 devices.append((device, secret))

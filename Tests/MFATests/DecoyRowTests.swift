@@ -8,7 +8,7 @@ import Testing
 struct DecoyRowTests {
     static let count = "SELECT failure_count FROM decoy WHERE serial = ''"
 
-    @Test("unknown user, pending-only user, locked device and replay each count once on the decoy; a wrong code counts on its device", arguments: StoreKind.allCases)
+    @Test("unknown user, pending-only user, locked device and replay each count once on the decoy; a wrong code counts on its device", arguments: StoreKind.inThisRun)
     func everyKind(kind: StoreKind) async throws {
         var policy = Policy()
         policy.lockoutThreshold = 2
@@ -45,7 +45,7 @@ struct DecoyRowTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("concurrent rejections from two store instances are each counted on the decoy", arguments: StoreKind.allCases)
+    @Test("concurrent rejections from two store instances are each counted on the decoy", arguments: StoreKind.inThisRun)
     func concurrent(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let other = try await h.otherProcess()

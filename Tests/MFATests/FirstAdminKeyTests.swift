@@ -5,7 +5,7 @@ import Testing
 /// The first admin key of a new store (issue 16, item 5): servers starting together make one.
 @Suite("First admin key: one for several processes starting together")
 struct FirstAdminKeyTests {
-    @Test("eight concurrent first starts on one store (separate store instances): one key", arguments: StoreKind.allCases)
+    @Test("eight concurrent first starts on one store (separate store instances): one key", arguments: StoreKind.inThisRun)
     func oneKey(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         var services = [h.service]

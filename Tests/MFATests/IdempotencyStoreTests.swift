@@ -8,7 +8,7 @@ import Testing
 struct IdempotencyStoreTests {
     static let hash1 = [UInt8](repeating: 1, count: 32), hash2 = [UInt8](repeating: 2, count: 32)
 
-    @Test("a claim replaces only its own expired row; purges remove the others in bounded batches", arguments: StoreKind.allCases)
+    @Test("a claim replaces only its own expired row; purges remove the others in bounded batches", arguments: StoreKind.inThisRun)
     func purges(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let t = h.clock.now
@@ -31,7 +31,7 @@ struct IdempotencyStoreTests {
         try await h.raw("CREATE INDEX idempotency_created_at ON idempotency (created_at)")
     }
 
-    @Test("a pending claim holds for its lease, then the same request may take it over; another request may not", arguments: StoreKind.allCases)
+    @Test("a pending claim holds for its lease, then the same request may take it over; another request may not", arguments: StoreKind.inThisRun)
     func lease(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let t = h.clock.now

@@ -19,9 +19,9 @@ struct ImportConformanceTests {
         try TestTools.run("oathtool", ["--hotp", "-d", "\(digits)", "-c", "\(counter)", hex]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func randomHex(_ bytes: Int = 20) -> String { Hex.encode(Crypto.randomBytes(bytes)) }
+    static func randomHex(_ bytes: Int = 20) -> String { Hex.encode(LibCrypto.randomBytes(bytes)) }
 
-    @Test("insertBatch: all rows and audit entries in one transaction; a taken serial stores nothing", arguments: StoreKind.allCases)
+    @Test("insertBatch: all rows and audit entries in one transaction; a taken serial stores nothing", arguments: StoreKind.inThisRun)
     func batchInsert(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         func record(_ serial: String) throws -> DeviceRecord {
@@ -50,7 +50,7 @@ struct ImportConformanceTests {
     }
 
     @Test("python-pskc files (plain, PSK, PBKDF2) import, enable with oathtool's codes and verify",
-          arguments: StoreKind.allCases, [PSKCReference.Mode.plain, .psk, .pbkdf2])
+          arguments: StoreKind.inThisRun, [PSKCReference.Mode.plain, .psk, .pbkdf2])
     func pythonFiles(kind: StoreKind, mode: PSKCReference.Mode) async throws {
         let h = try await Harness.make(kind)
         let totpSeed = Self.randomHex(), hotpSeed = Self.randomHex(), sha256Seed = Self.randomHex(32)
@@ -64,7 +64,7 @@ struct ImportConformanceTests {
         let file = try PSKCReference.write(tokens, mode: mode, secret: secret)
         let report = try await h.service.importSeeds(file, protection: protection, actor: "test")
         #expect(report.committed && report.imported == 3 && report.rejected == 0 && report.total == 3)
-        #expect(report.fingerprint == Hex.encode(Crypto.digest(.sha256, file)))
+        #expect(report.fingerprint == Hex.encode(LibCrypto.digest(.sha256, file)))
         let inventory = try await h.service.inventory(.unassigned)
         #expect(inventory.count == 3 && inventory.allSatisfy { $0.state == .unassigned && $0.owner == nil })
         let sha256Device = try #require(try await h.store.device(serial: "S-\(mode.rawValue)"))
@@ -92,7 +92,7 @@ struct ImportConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("re-importing the same file skips the present tokens; nothing changes", arguments: StoreKind.allCases)
+    @Test("re-importing the same file skips the present tokens; nothing changes", arguments: StoreKind.inThisRun)
     func idempotent(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let tokens = (1...4).map { PSKCReference.Token(serial: "R\($0)", seedHex: Self.randomHex(), type: $0 % 2 == 0 ? "hotp" : "totp") }
@@ -112,7 +112,7 @@ struct ImportConformanceTests {
     }
 
     @Test("quarantine: all or nothing by default, --partial imports the good ones; duplicates in the file and against the inventory",
-          arguments: StoreKind.allCases)
+          arguments: StoreKind.inThisRun)
     func quarantine(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let shared = Self.randomHex()
@@ -153,7 +153,7 @@ struct ImportConformanceTests {
         #expect(second.keys.first?.reason?.code == "duplicate-seed" && second.keys.first?.reason?.message.contains("Q-GOOD") == true)
     }
 
-    @Test("hostile and unreadable files: typed errors, nothing stored, audit chain intact", arguments: StoreKind.allCases)
+    @Test("hostile and unreadable files: typed errors, nothing stored, audit chain intact", arguments: StoreKind.inThisRun)
     func hostile(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let laughs = Array("""

@@ -15,7 +15,7 @@ struct LockoutDecayTests {
         return policy
     }
 
-    @Test("two failures, a quiet period, two more: not locked with a decay, locked without", arguments: StoreKind.allCases, [Int64(0), 600])
+    @Test("two failures, a quiet period, two more: not locked with a decay, locked without", arguments: StoreKind.inThisRun, [Int64(0), 600])
     func decay(kind: StoreKind, decay: Int64) async throws {
         let h = try await Harness.make(kind, policy: Self.policy(decay: decay))
         let (serial, _) = try await h.enrolledVirtual("dora")
@@ -37,7 +37,7 @@ struct LockoutDecayTests {
         #expect(device.failureCount == 3 && device.state == .locked)
     }
 
-    @Test("concurrent failures after the quiet period start the count again once, not once each", arguments: StoreKind.allCases)
+    @Test("concurrent failures after the quiet period start the count again once, not once each", arguments: StoreKind.inThisRun)
     func concurrentAfterQuiet(kind: StoreKind) async throws {
         var policy = Self.policy(decay: 600)
         policy.lockoutThreshold = 100

@@ -9,7 +9,7 @@ import Testing
 struct PendingExpiryTests {
     static let day: Int64 = 86_400
 
-    @Test("eight abandoned enrollments fill the limit for 24 h; after that a new device goes in and they are deleted", arguments: StoreKind.allCases)
+    @Test("eight abandoned enrollments fill the limit for 24 h; after that a new device goes in and they are deleted", arguments: StoreKind.inThisRun)
     func limitFreedAfterLapse(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         var abandoned: [String] = []
@@ -28,7 +28,7 @@ struct PendingExpiryTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("enabling a lapsed device fails with a message that says why, and deletes it; enabled devices never expire", arguments: StoreKind.allCases)
+    @Test("enabling a lapsed device fails with a message that says why, and deletes it; enabled devices never expire", arguments: StoreKind.inThisRun)
     func enableAfterLapse(kind: StoreKind) async throws {
         var policy = Policy()
         policy.pendingLifetimeSeconds = 600
@@ -51,7 +51,7 @@ struct PendingExpiryTests {
         #expect(try await h.store.device(serial: kept)?.state == .active)
     }
 
-    @Test("the store-wide sweep deletes lapsed pending devices of every user, oldest first, and nothing else", arguments: StoreKind.allCases)
+    @Test("the store-wide sweep deletes lapsed pending devices of every user, oldest first, and nothing else", arguments: StoreKind.inThisRun)
     func sweep(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let old1 = try await h.service.createVirtual(user: "cai", actor: "test").serial
@@ -74,7 +74,7 @@ struct PendingExpiryTests {
         #expect(try await h.service.expirePending(actor: "serve").isEmpty, "a second sweep finds nothing")
     }
 
-    @Test("two store instances sweeping at once delete (and audit) each lapsed device once", arguments: StoreKind.allCases)
+    @Test("two store instances sweeping at once delete (and audit) each lapsed device once", arguments: StoreKind.inThisRun)
     func concurrentSweeps(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         for i in 0..<20 { _ = try await h.service.createVirtual(user: "u\(i % 5)", actor: "test") }

@@ -64,7 +64,7 @@ import Testing
 
     /// Opens a store in a fresh schema, migrates it and writes and reads one audit entry.
     func roundTrip(_ url: String) async throws {
-        let chain = AuditChain(vault: try SecretVault(key: Crypto.randomBytes(32)))
+        let chain = AuditChain(vault: try SecretVault(key: LibCrypto.randomBytes(32)))
         let schema = "tls_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 2, startupTimeoutSeconds: 60)
         defer { store.shutdown() }
@@ -76,7 +76,7 @@ import Testing
 
     /// Migrates and returns the error; a failure must come at once, not as the start-up timeout.
     func refusal(_ url: String) async throws -> MFAError {
-        let chain = AuditChain(vault: try SecretVault(key: Crypto.randomBytes(32)))
+        let chain = AuditChain(vault: try SecretVault(key: LibCrypto.randomBytes(32)))
         let store = try PostgresMFAStore(url: url, chain: chain, maximumConnections: 1, startupTimeoutSeconds: 60)
         defer { store.shutdown() }
         let started = ContinuousClock.now

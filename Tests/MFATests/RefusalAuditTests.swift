@@ -11,7 +11,7 @@ struct RefusalAuditTests {
         try #require(try await h.service.auditEntries(AuditQuery(order: .newestFirst, limit: 1)).first).draft
     }
 
-    @Test("limit, wrong codes, conflicts, unknown devices, duplicate key names, bad names: each one refused entry", arguments: StoreKind.allCases)
+    @Test("limit, wrong codes, conflicts, unknown devices, duplicate key names, bad names: each one refused entry", arguments: StoreKind.inThisRun)
     func refusals(kind: StoreKind) async throws {
         var policy = Policy()
         policy.maximumDevicesPerUser = 1

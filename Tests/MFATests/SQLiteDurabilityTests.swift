@@ -12,7 +12,7 @@ struct SQLiteDurabilityTests {
     func writerIsFull() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let chain = AuditChain(vault: try SecretVault(key: Crypto.randomBytes(32)))
+        let chain = AuditChain(vault: try SecretVault(key: LibCrypto.randomBytes(32)))
         let store = try SQLiteMFAStore(path: path, chain: chain)
         try await store.migrate()
         #expect(try await store.writerSynchronous() == 2)

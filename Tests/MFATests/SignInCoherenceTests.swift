@@ -9,7 +9,7 @@ import Testing
 /// sign-in, and what a sign-in leaves behind is exactly what is stored.
 @Suite("Sign-in coherence: foreign commits, the writer cache and the audit checkpoint")
 struct SignInCoherenceTests {
-    @Test("a lock lifted and a device deactivated by another process count at the next sign-in", arguments: StoreKind.allCases)
+    @Test("a lock lifted and a device deactivated by another process count at the next sign-in", arguments: StoreKind.inThisRun)
     func foreignChangesSeen(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("uma")

@@ -11,7 +11,7 @@ struct SignInReasonTests {
         try #require(try await h.service.auditEntries(limit: 10_000).last { $0.draft.action == "verify" }).draft
     }
 
-    @Test("unknown user, pending, locked (with its end), deactivated: one answer, four details", arguments: StoreKind.allCases)
+    @Test("unknown user, pending, locked (with its end), deactivated: one answer, four details", arguments: StoreKind.inThisRun)
     func reasons(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         #expect(try await h.service.verify(user: "ghost", code: "123456", actor: "t") == .rejected)

@@ -7,7 +7,7 @@ import Testing
 
 /// The conformance suite's concurrency cases: several store instances (processes) and racing writes.
 extension StoreConformanceTests {
-    @Test("200 concurrent verifies of one valid code from two store instances: exactly one accepted", arguments: StoreKind.allCases)
+    @Test("200 concurrent verifies of one valid code from two store instances: exactly one accepted", arguments: StoreKind.inThisRun)
     func concurrentReplay(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("noah")
@@ -33,7 +33,7 @@ extension StoreConformanceTests {
     /// PostgreSQL writes a batch in one statement when this process knows the audit head; a head moved
     /// by another process, or an acceptance that another batch won, makes that statement change nothing
     /// and the batch take the transaction way.
-    @Test("sign-ins after another store instance moved the audit head, and racing acceptances: each code once, one unbroken chain", arguments: StoreKind.allCases)
+    @Test("sign-ins after another store instance moved the audit head, and racing acceptances: each code once, one unbroken chain", arguments: StoreKind.inThisRun)
     func batchesAfterForeignWrites(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("pia")
@@ -68,7 +68,7 @@ extension StoreConformanceTests {
 
     /// With one instance, most failures share a group-commit batch (PostgreSQL counts a device's
     /// failures of one batch in one row); with two, the instances' batches also race each other.
-    @Test("concurrent failures from one or two store instances lock the device exactly at the limit", arguments: StoreKind.allCases, [1, 2])
+    @Test("concurrent failures from one or two store instances lock the device exactly at the limit", arguments: StoreKind.inThisRun, [1, 2])
     func concurrentFailures(kind: StoreKind, instances: Int) async throws {
         let h = try await Harness.make(kind)
         let (serial, _) = try await h.enrolledVirtual("olga")
@@ -87,7 +87,7 @@ extension StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("audit appends racing from two store instances on an empty chain (group-committed and in their own transactions): one unbroken chain holds every entry", arguments: StoreKind.allCases)
+    @Test("audit appends racing from two store instances on an empty chain (group-committed and in their own transactions): one unbroken chain holds every entry", arguments: StoreKind.inThisRun)
     func concurrentAppendsFromEmptyChain(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         #expect(try await h.store.auditCheckpoint() == nil)
@@ -115,7 +115,7 @@ extension StoreConformanceTests {
         #expect(try await h.service.verifyAuditChain().ok)
     }
 
-    @Test("group commit: 40 concurrent mixed writes (accepts, replays, failures, duplicate registrations) each get their own outcome", arguments: StoreKind.allCases)
+    @Test("group commit: 40 concurrent mixed writes (accepts, replays, failures, duplicate registrations) each get their own outcome", arguments: StoreKind.inThisRun)
     func mixedConcurrentWrites(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         var users: [(name: String, code: String)] = []

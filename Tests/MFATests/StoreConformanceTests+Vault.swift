@@ -5,11 +5,11 @@ import Testing
 
 /// The conformance suite's vault-key cases: rotation, and a store that refuses a key it was not sealed with.
 extension StoreConformanceTests {
-    @Test("vault rotation re-seals every secret in one transaction; the old key no longer opens them", arguments: StoreKind.allCases)
+    @Test("vault rotation re-seals every secret in one transaction; the old key no longer opens them", arguments: StoreKind.inThisRun)
     func rotation(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("mia")
-        let newVault = try SecretVault(key: Crypto.randomBytes(32))
+        let newVault = try SecretVault(key: LibCrypto.randomBytes(32))
         #expect(try await h.service.rotate(to: newVault, actor: "admin") == 1)
         let device = try #require(try await h.store.device(serial: serial))
         #expect(try newVault.open(device.sealedSecret, serial: serial).constantTimeEquals(secret))
@@ -22,11 +22,11 @@ extension StoreConformanceTests {
         await #expect(throws: MFAError(.vault, "")) { _ = try await h.reopen() }
     }
 
-    @Test("a store opened with another vault key is refused before anything changes; a store from before the record is checked against its sealed secrets", arguments: StoreKind.allCases)
+    @Test("a store opened with another vault key is refused before anything changes; a store from before the record is checked against its sealed secrets", arguments: StoreKind.inThisRun)
     func wrongVaultKey(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, _) = try await h.enrolledVirtual("otto")
-        let other = try SecretVault(key: Crypto.randomBytes(32))
+        let other = try SecretVault(key: LibCrypto.randomBytes(32))
         let before = try await h.service.auditEntries(after: 0, limit: 1_000).count
         do {
             _ = try await h.reopenWith(other)

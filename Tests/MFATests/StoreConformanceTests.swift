@@ -8,7 +8,7 @@ import Testing
 /// One suite, run unchanged against SQLite and PostgreSQL.
 @Suite("MFA service and store conformance (SQLite and PostgreSQL)")
 struct StoreConformanceTests {
-    @Test("virtual enrollment: seed once, enable with two consecutive codes (from oathtool), verify once, replay rejected", arguments: StoreKind.allCases)
+    @Test("virtual enrollment: seed once, enable with two consecutive codes (from oathtool), verify once, replay rejected", arguments: StoreKind.inThisRun)
     func enrollEnableVerify(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let enrollment = try await h.service.createVirtual(user: "alice", issuer: "Example", actor: "test")
@@ -36,7 +36,7 @@ struct StoreConformanceTests {
         #expect(replays.count == 2)
     }
 
-    @Test("verify by serial: only that device, once", arguments: StoreKind.allCases)
+    @Test("verify by serial: only that device, once", arguments: StoreKind.inThisRun)
     func verifyBySerial(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (first, secret) = try await h.enrolledVirtual("pat")
@@ -49,7 +49,7 @@ struct StoreConformanceTests {
         #expect(try await h.service.verify(serial: "NOPE", code: code, actor: "t") == .rejected)
     }
 
-    @Test("Idempotency-Key: a retry gets the first verdict (no second failure, no false replay); the code stays single-use", arguments: StoreKind.allCases)
+    @Test("Idempotency-Key: a retry gets the first verdict (no second failure, no false replay); the code stays single-use", arguments: StoreKind.inThisRun)
     func idempotency(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("quinn")
@@ -71,7 +71,7 @@ struct StoreConformanceTests {
         #expect(try await h.service.verify(user: "quinn", code: code, idempotencyKey: "req-1", actor: "gw") == .rejected)
     }
 
-    @Test("enable rejects wrong, non-consecutive and reversed codes", arguments: StoreKind.allCases)
+    @Test("enable rejects wrong, non-consecutive and reversed codes", arguments: StoreKind.inThisRun)
     func enableRules(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let e = try await h.service.createVirtual(user: "bob", actor: "test")
@@ -92,7 +92,7 @@ struct StoreConformanceTests {
         #expect(try await h.store.device(serial: e.serial)?.state == .pending)
     }
 
-    @Test("a token whose clock runs 10 minutes ahead: enable learns the drift, sign-in follows it", arguments: StoreKind.allCases)
+    @Test("a token whose clock runs 10 minutes ahead: enable learns the drift, sign-in follows it", arguments: StoreKind.inThisRun)
     func driftingToken(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let e = try await h.service.createVirtual(user: "carol", actor: "test")
@@ -106,7 +106,7 @@ struct StoreConformanceTests {
         #expect(report.first { $0.serial == e.serial }?.driftSeconds == 600)
     }
 
-    @Test("an enable received a step after its codes records drift −1; the first on-time sign-in takes it back to 0", arguments: StoreKind.allCases)
+    @Test("an enable received a step after its codes records drift −1; the first on-time sign-in takes it back to 0", arguments: StoreKind.inThisRun)
     func lateEnable(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let e = try await h.service.createVirtual(user: "cleo", actor: "test")
@@ -136,7 +136,7 @@ struct StoreConformanceTests {
         #expect(MFAService.median([9, 1, 4, 6]) == 5)
     }
 
-    @Test("resync a device that drifted after enrollment; codes used before cannot resync", arguments: StoreKind.allCases)
+    @Test("resync a device that drifted after enrollment; codes used before cannot resync", arguments: StoreKind.inThisRun)
     func resync(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("dave")
@@ -153,7 +153,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("10 consecutive failures lock the device; the lock holds for correct codes; unlock; the delay doubles", arguments: StoreKind.allCases)
+    @Test("10 consecutive failures lock the device; the lock holds for correct codes; unlock; the delay doubles", arguments: StoreKind.inThisRun)
     func lockout(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("erin")
@@ -176,7 +176,7 @@ struct StoreConformanceTests {
         #expect(try await h.store.device(serial: serial)?.state == .active)
     }
 
-    @Test("hardware HOTP: inventory, assignment on enable, look-ahead, counter advance, replay", arguments: StoreKind.allCases)
+    @Test("hardware HOTP: inventory, assignment on enable, look-ahead, counter advance, replay", arguments: StoreKind.inThisRun)
     func hardwareHOTP(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let secret = try OTPSecret(bytes: Array("12345678901234567890".utf8))
@@ -193,7 +193,7 @@ struct StoreConformanceTests {
         #expect(try await h.store.device(serial: "FT-0001")?.counter == 5)
     }
 
-    @Test("diagnose changes no device for codes it finds and tells where a code falls", arguments: StoreKind.allCases)
+    @Test("diagnose changes no device for codes it finds and tells where a code falls", arguments: StoreKind.inThisRun)
     func diagnose(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("gina")
@@ -210,7 +210,7 @@ struct StoreConformanceTests {
         #expect(after == before)
     }
 
-    @Test("deactivate, delete (virtual must be deactivated first), limits, duplicates", arguments: StoreKind.allCases)
+    @Test("deactivate, delete (virtual must be deactivated first), limits, duplicates", arguments: StoreKind.inThisRun)
     func lifecycle(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, _) = try await h.enrolledVirtual("hank")
@@ -228,7 +228,7 @@ struct StoreConformanceTests {
         await #expect(throws: MFAError(.noSuchDevice, "")) { try await h.service.deactivate(serial: "nope", actor: "admin") }
     }
 
-    @Test("bad input is a typed error and writes nothing", arguments: StoreKind.allCases)
+    @Test("bad input is a typed error and writes nothing", arguments: StoreKind.inThisRun)
     func badInput(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let good = try OTPSecret(bytes: Array("12345678901234567890".utf8))
@@ -259,7 +259,7 @@ struct StoreConformanceTests {
         #expect(try await h.service.verify(user: "nobody", code: "12ab", actor: "t") == .rejected)
     }
 
-    @Test("credential report: one row per user and device, CSV and JSON, no secrets", arguments: StoreKind.allCases)
+    @Test("credential report: one row per user and device, CSV and JSON, no secrets", arguments: StoreKind.inThisRun)
     func report(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("jack")
@@ -277,7 +277,7 @@ struct StoreConformanceTests {
         #expect(CredentialReportRow.csv("=cmd()") == "'=cmd()")
     }
 
-    @Test("audit: every change is chained; edits, deletions, reordering and truncation are detected", arguments: StoreKind.allCases)
+    @Test("audit: every change is chained; edits, deletions, reordering and truncation are detected", arguments: StoreKind.inThisRun)
     func auditChain(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (_, secret) = try await h.enrolledVirtual("liam")
@@ -364,7 +364,7 @@ struct StoreConformanceTests {
         #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
     }
 
-    @Test("sign-in follows the stored sealed secret: a replaced seed takes over at once, a tampered one fails (opened keys are remembered per sealed bytes)", arguments: StoreKind.allCases)
+    @Test("sign-in follows the stored sealed secret: a replaced seed takes over at once, a tampered one fails (opened keys are remembered per sealed bytes)", arguments: StoreKind.inThisRun)
     func sealedSecretChanges(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("noah")
@@ -391,7 +391,7 @@ struct StoreConformanceTests {
         await #expect(throws: MFAError(.vault, "")) { try await h.service.verify(user: "noah", code: h.totp(replacement), actor: "test") }
     }
 
-    @Test("API keys: token shown once, stored hashed, scopes, revocation", arguments: StoreKind.allCases)
+    @Test("API keys: token shown once, stored hashed, scopes, revocation", arguments: StoreKind.inThisRun)
     func apiKeys(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (record, token) = try await h.service.createAPIKey(name: "sign-in gateway", scopes: [.verifier], actor: "admin")
@@ -416,7 +416,7 @@ struct StoreConformanceTests {
 
     @Test("a store that cannot be reached is a typed error with the cause")
     func unavailable() async throws {
-        let vault = try SecretVault(key: Crypto.randomBytes(32))
+        let vault = try SecretVault(key: LibCrypto.randomBytes(32))
         #expect(throws: MFAError(.storeUnavailable, "")) {
             _ = try SQLiteMFAStore(path: "/proc/definitely/not/here.sqlite", chain: AuditChain(vault: vault))
         }

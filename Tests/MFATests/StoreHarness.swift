@@ -9,6 +9,12 @@ import Testing
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
     var testDescription: String { rawValue }
+
+    /// The stores this run tests: both, unless a developer asked for the fast unit set with
+    /// `MFA_UNIT_ONLY=1` (SQLite only, no PostgreSQL needed; `scripts/test.sh` and CI never set it).
+    static var inThisRun: [StoreKind] {
+        (ProcessInfo.processInfo.environment["MFA_UNIT_ONLY"] ?? "").isEmpty ? allCases : [.sqlite]
+    }
 }
 
 /// A clock the tests move by hand.
@@ -42,7 +48,7 @@ struct Harness: Sendable {
     static let postgresPatienceSeconds = 120
 
     static func make(_ kind: StoreKind, policy: Policy = Policy()) async throws -> Harness {
-        let vault = try SecretVault(key: Crypto.randomBytes(32))
+        let vault = try SecretVault(key: LibCrypto.randomBytes(32))
         let chain = AuditChain(vault: vault)
         let clock = TestClock()
         switch kind {

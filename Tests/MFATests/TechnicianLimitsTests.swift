@@ -7,7 +7,7 @@ import Testing
 /// the phone, useless as a code oracle or a way around the lockout.
 @Suite("Technician tools: diagnose is no code oracle, unlocks are bounded, every call audited")
 struct TechnicianLimitsTests {
-    @Test("diagnose: a match ahead of the sign-in window has no offset; behind and inside keep theirs", arguments: StoreKind.allCases)
+    @Test("diagnose: a match ahead of the sign-in window has no offset; behind and inside keep theirs", arguments: StoreKind.inThisRun)
     func aheadIsCoarse(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("gina")
@@ -26,7 +26,7 @@ struct TechnicianLimitsTests {
         #expect(audited.count == 4 && audited.allSatisfy { $0.draft.actor == "key:tech" && $0.draft.serial == serial && $0.draft.result == "found" })
     }
 
-    @Test("diagnose: HOTP counters ahead of the look-ahead are coarse too", arguments: StoreKind.allCases)
+    @Test("diagnose: HOTP counters ahead of the look-ahead are coarse too", arguments: StoreKind.inThisRun)
     func hotpAhead(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let secret = try OTPSecret(bytes: Array("12345678901234567890".utf8))
@@ -40,7 +40,7 @@ struct TechnicianLimitsTests {
         #expect(ahead.found && ahead.offset == nil && ahead.aheadOfSignInWindow && !ahead.withinSignInWindow)
     }
 
-    @Test("diagnose: a code that matches nothing is a failure; ten of them lock the device", arguments: StoreKind.allCases)
+    @Test("diagnose: a code that matches nothing is a failure; ten of them lock the device", arguments: StoreKind.inThisRun)
     func missesCount(kind: StoreKind) async throws {
         var policy = Policy()
         policy.diagnoseLimit = 100
@@ -69,7 +69,7 @@ struct TechnicianLimitsTests {
         #expect(entries.contains { $0.draft.action == "device.lock" && $0.draft.serial == serial })
     }
 
-    @Test("diagnose: ten calls per device per 15 minutes, the eleventh refused and audited; other devices unaffected", arguments: StoreKind.allCases)
+    @Test("diagnose: ten calls per device per 15 minutes, the eleventh refused and audited; other devices unaffected", arguments: StoreKind.inThisRun)
     func diagnoseRateLimit(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, secret) = try await h.enrolledVirtual("jane")
@@ -84,7 +84,7 @@ struct TechnicianLimitsTests {
         #expect(try await h.service.diagnose(serial: serial, code: try h.totp(secret, offset: -300), actor: "key:tech").found)
     }
 
-    @Test("unlock: a technician three times per device per day, then rate-limited (audited); an admin always", arguments: StoreKind.allCases)
+    @Test("unlock: a technician three times per device per day, then rate-limited (audited); an admin always", arguments: StoreKind.inThisRun)
     func technicianUnlocks(kind: StoreKind) async throws {
         var policy = Policy()
         policy.lockoutThreshold = 1
@@ -105,7 +105,7 @@ struct TechnicianLimitsTests {
         #expect(unlocks.map(\.draft.actor) == ["key:tech", "key:tech", "key:tech", "key:tech", "key:admin"])
     }
 
-    @Test("deactivate and unlock are idempotent: nothing to do is success (false), audited unchanged, and uses up no technician unlock", arguments: StoreKind.allCases)
+    @Test("deactivate and unlock are idempotent: nothing to do is success (false), audited unchanged, and uses up no technician unlock", arguments: StoreKind.inThisRun)
     func idempotent(kind: StoreKind) async throws {
         let h = try await Harness.make(kind)
         let (serial, _) = try await h.enrolledVirtual("ida")

@@ -31,7 +31,7 @@ struct RFC6030Tests {
         let file = try read(RFC6030.plaintext)
         try expectRFCKey(file, protection: "plaintext")
         #expect(file.entries[0].manufacturer == "Manufacturer" && file.entries[0].keyID == "12345678")
-        #expect(Hex.encode(file.fingerprint) == Hex.encode(Crypto.digest(.sha256, Array(RFC6030.plaintext.utf8))))
+        #expect(Hex.encode(file.fingerprint) == Hex.encode(LibCrypto.digest(.sha256, Array(RFC6030.plaintext.utf8))))
     }
 
     @Test("Figure 6: AES-128-CBC under a pre-shared key, HMAC-SHA1 MAC")
@@ -152,10 +152,10 @@ struct HostilePSKCTests {
 struct ManyKeysPSKCTests {
     @Test("1 000 encrypted keys come back in file order, each with its own seed, its own problem and its own extra")
     func order() throws {
-        let psk = Crypto.randomBytes(16)
+        let psk = LibCrypto.randomBytes(16)
         let writer = PSKCWriter(preSharedKey: psk)
         let tokens = (1...1000).map { i in
-            PSKCWriter.Token(serial: "ORDER\(i)", type: i % 3 == 0 ? .hotp : .totp, seed: Crypto.randomBytes(20), digits: i % 2 == 0 ? 8 : 6)
+            PSKCWriter.Token(serial: "ORDER\(i)", type: i % 3 == 0 ? .hotp : .totp, seed: LibCrypto.randomBytes(20), digits: i % 2 == 0 ? 8 : 6)
         }
         var packages = tokens.map(writer.package)
         // Package 613's ValueMAC is damaged (one Base64 character changed).

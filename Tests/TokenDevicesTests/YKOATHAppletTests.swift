@@ -341,7 +341,7 @@ struct YKOATHAppletTests {
         let key = Array(repeating: UInt8(0x5A), count: 16)
         let hostChallenge = bytes("0102030405060708")
         let setCode = tlv(0x73, [0x21] + key) + tlv(0x74, hostChallenge)
-            + tlv(0x75, Crypto.hmac(.sha1, key: key, message: hostChallenge))
+            + tlv(0x75, LibCrypto.hmac(.sha1, key: key, message: hostChallenge))
         #expect(card.send(apdu(0x03, 0, 0, setCode)).sw == 0x9000)
         card.select()
         #expect(card.send(apdu(0xA1)).sw == 0x6982)

@@ -3,7 +3,7 @@ import Testing
 import TokenDevices
 
 /// SET CODE / VALIDATE with mutual authentication. The reference HMACs come from OpenSSL (OTP's
-/// `Crypto.hmac`) and from ykman traffic recorded against another card.
+/// `LibCrypto.hmac`) and from ykman traffic recorded against another card.
 @Suite("YKOATH applet: access code")
 struct YKOATHPasswordTests {
     /// A card whose salt is the one of the recorded ykman session (fb528f1c3b832af9).
@@ -74,17 +74,17 @@ struct YKOATHPasswordTests {
 
         // VALIDATE against the older challenge fails: only the latest SELECT counts.
         let hostChallenge = bytes("29ec709a5f3f3656")
-        let stale = tlv(0x75, Crypto.hmac(.sha1, key: key, message: challenge1)) + tlv(0x74, hostChallenge)
+        let stale = tlv(0x75, LibCrypto.hmac(.sha1, key: key, message: challenge1)) + tlv(0x74, hostChallenge)
         #expect(card.send(apdu(0xA3, 0, 0, stale)) == Answer([0x69, 0x84]))
         // A wrong key fails.
         let wrongKey = OATHProtocol.deriveKey(password: "wrong", salt: bytes("fb528f1c3b832af9"))
-        let wrong = tlv(0x75, Crypto.hmac(.sha1, key: wrongKey, message: challenge2)) + tlv(0x74, hostChallenge)
+        let wrong = tlv(0x75, LibCrypto.hmac(.sha1, key: wrongKey, message: challenge2)) + tlv(0x74, hostChallenge)
         #expect(card.send(apdu(0xA3, 0, 0, wrong)) == Answer([0x69, 0x84]))
         #expect(card.send(apdu(0xA1)).sw == 0x6982)
         // The right one unlocks and proves the card holds the key too.
-        let right = tlv(0x75, Crypto.hmac(.sha1, key: key, message: challenge2)) + tlv(0x74, hostChallenge)
+        let right = tlv(0x75, LibCrypto.hmac(.sha1, key: key, message: challenge2)) + tlv(0x74, hostChallenge)
         let validated = card.send(apdu(0xA3, 0, 0, right))
-        #expect(validated == Answer(tlv(0x75, Crypto.hmac(.sha1, key: key, message: hostChallenge)) + [0x90, 0x00]))
+        #expect(validated == Answer(tlv(0x75, LibCrypto.hmac(.sha1, key: key, message: hostChallenge)) + [0x90, 0x00]))
         #expect(card.send(apdu(0xA1)) == Answer(tlv(0x72, [0x21] + Array("acct".utf8)) + [0x90, 0x00]))
 
         // SELECT and power cycles lock again.
@@ -92,7 +92,7 @@ struct YKOATHPasswordTests {
         card.select()
         #expect(card.send(apdu(0xA1)).sw == 0x6982)
         let challenge3 = try #require(Self.selectChallenge(card.select()))
-        #expect(card.send(apdu(0xA3, 0, 0, tlv(0x75, Crypto.hmac(.sha1, key: key, message: challenge3)) + tlv(0x74, hostChallenge))).sw == 0x9000)
+        #expect(card.send(apdu(0xA3, 0, 0, tlv(0x75, LibCrypto.hmac(.sha1, key: key, message: challenge3)) + tlv(0x74, hostChallenge))).sw == 0x9000)
 
         // Clear: 73 00, after which SELECT has no challenge and nothing is locked.
         #expect(card.send(bytes("00 03 00 00 02 73 00")) == Answer([0x90, 0x00]))
@@ -112,10 +112,10 @@ struct YKOATHPasswordTests {
         let newKey = OATHProtocol.deriveKey(password: "pw2", salt: bytes("fb528f1c3b832af9"))
         let hostChallenge = bytes("d70a1cf63b8b0391")
         let setNew = tlv(0x73, [0x21] + newKey) + tlv(0x74, hostChallenge)
-            + tlv(0x75, Crypto.hmac(.sha1, key: newKey, message: hostChallenge))
+            + tlv(0x75, LibCrypto.hmac(.sha1, key: newKey, message: hostChallenge))
         let challenge = try #require(Self.selectChallenge(card.select()))
         #expect(card.send(apdu(0x03, 0, 0, setNew)).sw == 0x6982)
-        let proof = tlv(0x75, Crypto.hmac(.sha1, key: Self.recordedKey, message: challenge)) + tlv(0x74, hostChallenge)
+        let proof = tlv(0x75, LibCrypto.hmac(.sha1, key: Self.recordedKey, message: challenge)) + tlv(0x74, hostChallenge)
         #expect(card.send(apdu(0xA3, 0, 0, proof)).sw == 0x9000)
         #expect(card.send(apdu(0x03, 0, 0, setNew)).sw == 0x9000)
         #expect(card.applet.state.passwordKey == newKey)

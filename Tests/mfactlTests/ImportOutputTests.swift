@@ -11,7 +11,7 @@ struct ImportOutputTests {
     func largeReimport() async throws {
         let store = try LocalStore("mfa-import-output")
         let csv = store.directory.appendingPathComponent("batch.csv").path
-        let rows = (1...250).map { "OUT-\($0),\(Hex.encode(Crypto.randomBytes(20))),totp,6,30" }
+        let rows = (1...250).map { "OUT-\($0),\(Hex.encode(LibCrypto.randomBytes(20))),totp,6,30" }
         try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: csv))
 
         let first = try await store.mfactl(["tokens", "import", csv])
@@ -35,7 +35,7 @@ struct ImportOutputTests {
     @Test("--psk-file reads the transport key (first line); a missing file and two sources are refused; no plaintext advice for an encrypted file")
     func pskFile() async throws {
         let store = try LocalStore("mfa-import-pskfile")
-        let pskc = try TokensImportTests.writeFile([.init(serial: "PSK-1", seedHex: Hex.encode(Crypto.randomBytes(20)), type: "totp")], in: store.directory)
+        let pskc = try TokensImportTests.writeFile([.init(serial: "PSK-1", seedHex: Hex.encode(LibCrypto.randomBytes(20)), type: "totp")], in: store.directory)
         let keyFile = store.directory.appendingPathComponent("transport.key").path
         try Data((TokensImportTests.psk + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
         let imported = try await store.mfactl(["tokens", "import", pskc, "--psk-file", keyFile])

@@ -10,7 +10,7 @@ struct ImportProgressTests {
     typealias Server = ServiceEndToEndTests.Server
 
     static func csv(_ count: Int, prefix: String, in directory: URL, badRow: Bool = false) throws -> String {
-        var rows = (1...count).map { "\(prefix)-\($0),\(Hex.encode(Crypto.randomBytes(20))),totp,6,30" }
+        var rows = (1...count).map { "\(prefix)-\($0),\(Hex.encode(LibCrypto.randomBytes(20))),totp,6,30" }
         if badRow { rows.append("\(prefix)-bad,not-hex,totp,6,30") }
         let path = directory.appendingPathComponent("\(prefix).csv").path
         try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))

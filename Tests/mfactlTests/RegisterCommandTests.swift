@@ -8,7 +8,7 @@ import Testing
 @Suite("mfa register: one hardware token by hand, enabled with oathtool's codes")
 struct RegisterCommandTests {
     static func roundTrip(_ run: ([String]) async throws -> ProcessResult, directory: URL, user: String) async throws {
-        let seed = Crypto.randomBytes(20)
+        let seed = LibCrypto.randomBytes(20)
         let secretFile = directory.appendingPathComponent("seed-\(UUID().uuidString.prefix(6))").path
         try Data((OTPSecret(bytes: seed).base32EncodedString() + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
         let registered = try await run(["mfa", "register", "--serial", "HW-TOTP-1", "--type", "totp", "--secret-file", secretFile, "--user", user])
@@ -22,7 +22,7 @@ struct RegisterCommandTests {
         #expect(try await run(["mfa", "verify", "--user", user, "--code", try await totp(now + 30)]).status == 0)
 
         // HOTP, as inventory, seed in hex on the command line, from counter 5.
-        let hotpSeed = Crypto.randomBytes(20)
+        let hotpSeed = LibCrypto.randomBytes(20)
         let hotp = try await run(["mfa", "register", "--serial", "HW-HOTP-1", "--type", "hotp", "--secret", "hex:" + Hex.encode(hotpSeed), "--counter", "5", "--json"])
         #expect(hotp.status == 0 && hotp.stdout.contains("\"state\" : \"unassigned\""), "\(hotp.stdout) \(hotp.stderr)")
         func hotpCode(_ c: Int) async throws -> String {

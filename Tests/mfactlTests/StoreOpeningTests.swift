@@ -18,7 +18,7 @@ struct StoreOpeningTests {
     static func keyID(_ file: String) throws -> String {
         let hex = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let key = try #require(try? Hex.decode(hex))
-        return Hex.encode(Array(Crypto.digest(.sha256, key).prefix(8)))
+        return Hex.encode(Array(LibCrypto.digest(.sha256, key).prefix(8)))
     }
 
     @Test("SQLite: a missing or another key file on an existing store is refused, nothing is created, and the store still opens with its key")
@@ -39,7 +39,7 @@ struct StoreOpeningTests {
         }
 
         let other = directory.appendingPathComponent("other.key").path
-        try #require(FileManager.default.createFile(atPath: other, contents: Data((Hex.encode(Crypto.randomBytes(32)) + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        try #require(FileManager.default.createFile(atPath: other, contents: Data((Hex.encode(LibCrypto.randomBytes(32)) + "\n").utf8), attributes: [.posixPermissions: 0o600]))
         let refused = try await Self.mfactl(["mfa", "create-virtual", "--user", "bob", "--db", db, "--key-file", other])
         #expect(refused.status != 0, "\(refused.stdout)")
         let (rightID, otherID) = (try Self.keyID(right), try Self.keyID(other))

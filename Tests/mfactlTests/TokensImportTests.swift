@@ -29,9 +29,9 @@ struct TokensImportTests {
         let directory = store.directory
         let mfactl = store.mfactl
 
-        let seed = Hex.encode(Crypto.randomBytes(20))
+        let seed = Hex.encode(LibCrypto.randomBytes(20))
         let file = try Self.writeFile(
-            [PSKCReference.Token(serial: "CLI-1", seedHex: seed, type: "totp"), PSKCReference.Token(serial: "CLI-2", seedHex: Hex.encode(Crypto.randomBytes(20)), type: "hotp")],
+            [PSKCReference.Token(serial: "CLI-1", seedHex: seed, type: "totp"), PSKCReference.Token(serial: "CLI-2", seedHex: Hex.encode(LibCrypto.randomBytes(20)), type: "hotp")],
             in: directory)
         let first = try await mfactl(["tokens", "import", file, "--psk", Self.psk, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
@@ -52,13 +52,13 @@ struct TokensImportTests {
         // A password file.
         let passwordFile = directory.appendingPathComponent("pw").path
         try Data("s3cret phrase\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
-        let pbkdf2 = try Self.writeFile([PSKCReference.Token(serial: "CLI-3", seedHex: Hex.encode(Crypto.randomBytes(20)), type: "totp")], in: directory, mode: .pbkdf2, secret: "s3cret phrase")
+        let pbkdf2 = try Self.writeFile([PSKCReference.Token(serial: "CLI-3", seedHex: Hex.encode(LibCrypto.randomBytes(20)), type: "totp")], in: directory, mode: .pbkdf2, secret: "s3cret phrase")
         let imported = try await mfactl(["tokens", "import", pbkdf2, "--password-file", passwordFile])
         #expect(imported.status == 0 && imported.stdout.contains("CLI-3\timported"), "\(imported.stdout) \(imported.stderr)")
 
         // Rejections: all-or-nothing exits 1 and stores nothing; --partial stores the good one.
         let csv = directory.appendingPathComponent("bad.csv").path
-        try Data("serial,seed,type,digits,counter_or_period\nCSV-OK,\(Hex.encode(Crypto.randomBytes(20))),totp,6,30\nCSV-BAD,abcd,totp,6,30\n".utf8)
+        try Data("serial,seed,type,digits,counter_or_period\nCSV-OK,\(Hex.encode(LibCrypto.randomBytes(20))),totp,6,30\nCSV-BAD,abcd,totp,6,30\n".utf8)
             .write(to: URL(fileURLWithPath: csv))
         let held = try await mfactl(["tokens", "import", csv])
         #expect(held.status == 1 && held.stdout.contains("CSV-BAD\trejected\tshort-seed"), "\(held.stdout)")
@@ -82,7 +82,7 @@ struct TokensImportTests {
     @Test("remote: POST /v1/tokens/import through mfactl --server, then enable and verify", arguments: ServiceEndToEndTests.Store.allCases)
     func remote(store: ServiceEndToEndTests.Store) async throws {
         let server = try await ServiceEndToEndTests.Server(store)
-        let seed = Hex.encode(Crypto.randomBytes(20))
+        let seed = Hex.encode(LibCrypto.randomBytes(20))
         let file = try Self.writeFile([PSKCReference.Token(serial: "REM-1", seedHex: seed, type: "totp")], in: server.directory)
         let report = try await server.json(["tokens", "import", file, "--psk", Self.psk])
         #expect(report["imported"] as? Int == 1 && report["committed"] as? Bool == true)
@@ -90,7 +90,7 @@ struct TokensImportTests {
         #expect(again["skipped"] as? Int == 1)
         // Rejections come back as a report (HTTP 422, nothing stored).
         let csv = server.directory.appendingPathComponent("bad.csv").path
-        try Data("REM-2,\(Hex.encode(Crypto.randomBytes(20))),totp,6,30\nREM-3,00000000000000000000,totp,6,30\n".utf8).write(to: URL(fileURLWithPath: csv))
+        try Data("REM-2,\(Hex.encode(LibCrypto.randomBytes(20))),totp,6,30\nREM-3,00000000000000000000,totp,6,30\n".utf8).write(to: URL(fileURLWithPath: csv))
         let rejected = try await server.mfactl(["tokens", "import", csv, "--json"])
         #expect(rejected.status == 1)
         let body = try await Self.json(rejected)
@@ -113,7 +113,7 @@ struct TokensImportTests {
         let server = try await ServiceEndToEndTests.Server(.sqlite)
         let created = try await TestTools.run(TestTools.product("mfactl"), ["api-key", "create", "--name", "v", "--scope", "verifier", "--db", server.db, "--key-file", server.keyFile, "--json"])
         let token = try await #require(try Self.json(created)["token"] as? String)
-        let file = try Self.writeFile([PSKCReference.Token(serial: "SC-1", seedHex: Hex.encode(Crypto.randomBytes(20)), type: "totp")], in: server.directory)
+        let file = try Self.writeFile([PSKCReference.Token(serial: "SC-1", seedHex: Hex.encode(LibCrypto.randomBytes(20)), type: "totp")], in: server.directory)
         let result = try await TestTools.run(TestTools.product("mfactl"), ["tokens", "import", file, "--psk", Self.psk],
                                        environment: ["MFACTL_SERVER": server.url, "MFACTL_API_KEY": token])
         #expect(result.status == 2 && result.stderr.contains("403"), "\(result.stderr)")

@@ -58,7 +58,7 @@ public enum OATHProtocol {
 
     /// The password key: PBKDF2-HMAC-SHA1(password, salt, 1000, 16).
     public static func deriveKey(password: String, salt: [UInt8]) -> [UInt8] {
-        Crypto.pbkdf2SHA1(password: password, salt: salt, iterations: passwordIterations, length: 16)
+        LibCrypto.pbkdf2SHA1(password: password, salt: salt, iterations: passwordIterations, length: 16)
     }
 
     /// The code of a truncated response (`76 05 digits u32`): `(u32 & 0x7FFFFFFF) mod 10^digits`.

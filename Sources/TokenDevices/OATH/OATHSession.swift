@@ -57,9 +57,9 @@ public final class OATHSession {
             throw OATHError(.noPasswordSet, "the OATH applet has no password; omit --password")
         }
         let key = OATHProtocol.deriveKey(password: password, salt: salt)
-        let hostChallenge = Crypto.randomBytes(8)
+        let hostChallenge = LibCrypto.randomBytes(8)
         let data = TLV.encode([
-            TLV(OATHProtocol.Tag.response, Crypto.hmac(.sha1, key: key, message: cardChallenge)),
+            TLV(OATHProtocol.Tag.response, LibCrypto.hmac(.sha1, key: key, message: cardChallenge)),
             TLV(OATHProtocol.Tag.challenge, hostChallenge),
         ])
         let answer: [UInt8]
@@ -70,7 +70,7 @@ public final class OATHSession {
         }
         let items = try TLV.parse(answer)
         guard let cardResponse = items.first(OATHProtocol.Tag.response),
-            Crypto.constantTimeEquals(cardResponse, Crypto.hmac(.sha1, key: key, message: hostChallenge))
+            LibCrypto.constantTimeEquals(cardResponse, LibCrypto.hmac(.sha1, key: key, message: hostChallenge))
         else {
             throw OATHError(.wrongPassword, "the card's answer to our challenge is wrong: it does not hold this password's key (not a genuine applet?)")
         }
@@ -80,11 +80,11 @@ public final class OATHSession {
     /// Sets or changes the password (validate first when one is set).
     public func setPassword(_ password: String) throws {
         let key = OATHProtocol.deriveKey(password: password, salt: salt)
-        let hostChallenge = Crypto.randomBytes(8)
+        let hostChallenge = LibCrypto.randomBytes(8)
         let data = TLV.encode([
             TLV(OATHProtocol.Tag.key, [OATHType.totp.nibble | HashAlgorithm.sha1.oathNibble] + key),
             TLV(OATHProtocol.Tag.challenge, hostChallenge),
-            TLV(OATHProtocol.Tag.response, Crypto.hmac(.sha1, key: key, message: hostChallenge)),
+            TLV(OATHProtocol.Tag.response, LibCrypto.hmac(.sha1, key: key, message: hostChallenge)),
         ])
         _ = try send(CommandAPDU(ins: OATHProtocol.Instruction.setCode, data: data), "set the password")
         hasPassword = true
@@ -126,18 +126,18 @@ public final class OATHSession {
             throw OATHError(.unsupported, "SHA-512 needs firmware 4.3.1 or later (this card has \(version))")
         }
         var key = secret.withUnsafeBytes { Array($0) }
-        defer { Crypto.wipe(&key) }
-        if key.count > algorithm.blockBytes { key = Crypto.digest(algorithm, key) }
+        defer { LibCrypto.wipe(&key) }
+        if key.count > algorithm.blockBytes { key = LibCrypto.digest(algorithm, key) }
         if key.count < OATHProtocol.minimumKeyLength { key += [UInt8](repeating: 0, count: OATHProtocol.minimumKeyLength - key.count) }
         var data = TLV(OATHProtocol.Tag.name, name).encoded
         var keyValue = [type.nibble | algorithm.oathNibble, UInt8(digits)] + key
         data += TLV(OATHProtocol.Tag.key, keyValue).encoded
-        Crypto.wipe(&keyValue)
+        LibCrypto.wipe(&keyValue)
         if requireTouch { data += [OATHProtocol.Tag.property, OATHProtocol.Property.requireTouch] }  // no length byte
         if type == .hotp && counter > 0 {
             data += TLV(OATHProtocol.Tag.initialMovingFactor, withUnsafeBytes(of: counter.bigEndian) { Array($0) }).encoded
         }
-        defer { Crypto.wipe(&data) }
+        defer { LibCrypto.wipe(&data) }
         _ = try send(CommandAPDU(ins: OATHProtocol.Instruction.put, data: data), "store '\(id)'")
     }
 

@@ -17,7 +17,7 @@ extension YKOATHApplet {
         var data = TLV(Tag.version, options.versionOverride ?? cardState.version).encoded
         data += TLV(Tag.name, cardState.salt).encoded
         if cardState.passwordKey != nil {
-            let challenge = Crypto.randomBytes(8)
+            let challenge = LibCrypto.randomBytes(8)
             session.challenge = challenge
             data += TLV(Tag.challenge, challenge).encoded
             data += TLV(Tag.algorithm, [cardState.passwordAlgorithm.oathNibble]).encoded
@@ -175,7 +175,7 @@ extension YKOATHApplet {
 
     /// `76 05 digits u32` (dynamic truncation, top bit cleared) or `75 len digits hmac`.
     private func response(_ credential: Credential, challenge: [UInt8], truncated: Bool) -> [UInt8] {
-        let mac = Crypto.hmac(credential.algorithm, key: credential.key, message: challenge)
+        let mac = LibCrypto.hmac(credential.algorithm, key: credential.key, message: challenge)
         let digits = options.hostile == .wrongDigits ? 0x0F : UInt8(credential.digits)
         guard truncated else { return TLV(Tag.response, [digits] + mac).encoded }
         let offset = Int(mac[mac.count - 1] & 0x0F)
@@ -205,8 +205,8 @@ extension YKOATHApplet {
             let proof = elements.first(Tag.response)
         else { return Reply(.wrongData) }
         let key = Array(keyField[1...])
-        let expected = Crypto.hmac(algorithm, key: key, message: challenge)
-        guard Crypto.constantTimeEquals(expected, proof) else { return Reply(.referenceDataNotUsable) }
+        let expected = LibCrypto.hmac(algorithm, key: key, message: challenge)
+        guard LibCrypto.constantTimeEquals(expected, proof) else { return Reply(.referenceDataNotUsable) }
         cardState.passwordKey = key
         cardState.passwordAlgorithm = algorithm
         // The host has just proven it holds the new key: the session stays unlocked.
@@ -226,13 +226,13 @@ extension YKOATHApplet {
             return Reply(.referenceDataNotUsable)
         }
         let algorithm = cardState.passwordAlgorithm
-        let expected = Crypto.hmac(algorithm, key: key, message: challenge)
-        guard Crypto.constantTimeEquals(expected, proof) else {
+        let expected = LibCrypto.hmac(algorithm, key: key, message: challenge)
+        guard LibCrypto.constantTimeEquals(expected, proof) else {
             session.authenticated = false
             return Reply(.referenceDataNotUsable)
         }
         session.authenticated = true
-        return Reply(TLV(Tag.response, Crypto.hmac(algorithm, key: key, message: hostChallenge)).encoded)
+        return Reply(TLV(Tag.response, LibCrypto.hmac(algorithm, key: key, message: hostChallenge)).encoded)
     }
 
     /// RESET: wipes credentials and the access key and draws a new salt. Needs no authentication.
@@ -240,7 +240,7 @@ extension YKOATHApplet {
         cardState.credentials = []
         cardState.passwordKey = nil
         cardState.passwordAlgorithm = .sha1
-        cardState.salt = Crypto.randomBytes(YKOATHCardState.saltLength)
+        cardState.salt = LibCrypto.randomBytes(YKOATHCardState.saltLength)
         session.authenticated = false
         session.challenge = nil
         persist()

@@ -64,10 +64,10 @@ extension YKOATHApplet {
                 || (command.ins == OATHProtocol.Instruction.calculateAll && command.p1 == 0x00)
             guard chainable, reply.status == .success else { return chained(reply) }
             session.endlessChain = true
-            return Crypto.randomBytes(16) + [0x61, 0xFF]
+            return LibCrypto.randomBytes(16) + [0x61, 0xFF]
         case .garbageTLV:
             let count = Int.random(in: 1...48)
-            return Crypto.randomBytes(count) + StatusWord.success.bytes
+            return LibCrypto.randomBytes(count) + StatusWord.success.bytes
         }
     }
 }

@@ -182,7 +182,7 @@ public final class YKOATHApplet: @unchecked Sendable {
             return StatusWord.wrongP1P2.bytes
         }
         if session.endlessChain {
-            return Crypto.randomBytes(16) + [0x61, 0xFF]
+            return LibCrypto.randomBytes(16) + [0x61, 0xFF]
         }
         guard !session.pending.isEmpty else {
             return finish(Reply(.conditionsNotSatisfied), for: command)

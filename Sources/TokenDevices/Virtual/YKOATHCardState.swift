@@ -36,7 +36,7 @@ public struct YKOATHCardState: Sendable, Hashable, Codable {
     public init(version: [UInt8] = YKOATHCardState.defaultVersion) {
         precondition(version.count == 3, "a YKOATH version has 3 bytes")
         self.version = version
-        self.salt = Crypto.randomBytes(Self.saltLength)
+        self.salt = LibCrypto.randomBytes(Self.saltLength)
         self.passwordKey = nil
         self.passwordAlgorithm = .sha1
         self.credentials = []
@@ -248,7 +248,7 @@ public struct YKOATHCardState: Sendable, Hashable, Codable {
 
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(VirtualTokenError) {
         let directory = (path as NSString).deletingLastPathComponent
-        let temporary = path + ".tmp-\(getpid())-\(Hex.encode(Crypto.randomBytes(4)))"
+        let temporary = path + ".tmp-\(getpid())-\(Hex.encode(LibCrypto.randomBytes(4)))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw VirtualTokenError(.stateFileIO, "cannot create \(temporary): \(errnoText())")
