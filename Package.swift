@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // Hardware MFA token bridge and verifier. Layers (imports point down only):
 //   COpenSSL, CConstantTime  →  OTP  →  (TokenDevices [+ CPCSCLite, CLibUSB], MFA, stores, MFAServer)  →  mfactl
+//   TokenDevices  →  VirtualTokens (the virtual YKOATH card and vpcd client)  →  token-emulator, tests
 //   CQREncode  →  QRCode (enrollment QR codes; independent of OTP)
 import PackageDescription
 
@@ -81,11 +82,17 @@ let package = Package(
             name: "QRCode",
             dependencies: ["CQREncode"]
         ),
-        // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client, virtual tokens;
-        // USB (libusb), the YubiKey OTP HID protocol, Yubico OTP decoding (AES from COpenSSL), the token catalog.
+        // Device layer: PC/SC (readers, cards, APDUs), the YKOATH applet client; USB (libusb), the
+        // YubiKey OTP HID protocol, the token catalog. (Yubico OTP decoding and HMAC are OTP's.)
         .target(
             name: "TokenDevices",
-            dependencies: ["OTP", "CPCSCLite", "CLibUSB", "COpenSSL"]
+            dependencies: ["OTP", "CPCSCLite", "CLibUSB"]
+        ),
+        // Virtual tokens for tests and `token-emulator`: the YKOATH applet (with hostile modes) and
+        // the client of vpcd, pcscd's virtual reader. Not part of the device layer the service links.
+        .target(
+            name: "VirtualTokens",
+            dependencies: ["TokenDevices", "OTP"]
         ),
         // Seed files of hardware token batches: PSKC (RFC 6030; plaintext, pre-shared key, PBKDF2;
         // MACs) and CSV, read in a stream, decrypted, and checked key by key.
@@ -163,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "token-emulator",
             dependencies: [
-                "TokenDevices",
+                "TokenDevices", "VirtualTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -222,7 +229,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "OTP", "TestSupport", "token-emulator"]),
+        .testTarget(name: "TokenDevicesTests", dependencies: ["TokenDevices", "VirtualTokens", "OTP", "TestSupport", "token-emulator"]),
         .testTarget(name: "mfactlTests", dependencies: ["OTP", "TokenDevices", "mfactl", "token-emulator", "TestSupport"]),
     ]
 )

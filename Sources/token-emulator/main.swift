@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokenDevices
+import VirtualTokens
 
 /// `token-emulator`: virtual tokens for tests against real PC/SC clients (pcscd, ykman, the bridge).
 struct TokenEmulator: ParsableCommand {

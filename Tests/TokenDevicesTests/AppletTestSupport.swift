@@ -1,6 +1,7 @@
 import Foundation
 import OTP
 import TokenDevices
+import VirtualTokens
 
 /// Bytes from hex text with optional spaces (test literals only).
 func bytes(_ text: String) -> [UInt8] {

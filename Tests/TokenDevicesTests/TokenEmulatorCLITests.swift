@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TokenDevices
+import VirtualTokens
 
 #if canImport(Glibc)
 import Glibc

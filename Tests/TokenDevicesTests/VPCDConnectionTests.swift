@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// The vpcd client against a fake vpcd on 127.0.0.1 (ephemeral ports; never the real 35963/35964).
 @Suite("vpcd connection")

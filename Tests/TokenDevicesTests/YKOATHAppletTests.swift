@@ -1,6 +1,7 @@
 import OTP
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// The applet at the APDU byte level, against RFC 4226/6238 vectors, the OTP module and recorded
 /// ykman traffic.

@@ -2,6 +2,7 @@ import Foundation
 import OTP
 import Testing
 import TokenDevices
+import VirtualTokens
 
 @Suite("YKOATH card state files")
 struct YKOATHCardStateTests {

@@ -2,6 +2,7 @@ import OTP
 import TestSupport
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// Random input must never trap and must always get a status word.
 @Suite("YKOATH applet: fuzzing")

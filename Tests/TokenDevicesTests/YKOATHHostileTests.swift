@@ -1,6 +1,7 @@
 import OTP
 import Testing
 import TokenDevices
+import VirtualTokens
 
 @Suite("YKOATH applet: hostile modes")
 struct YKOATHHostileTests {

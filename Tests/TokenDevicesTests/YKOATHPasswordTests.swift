@@ -1,6 +1,7 @@
 import OTP
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// SET CODE / VALIDATE with mutual authentication. The reference HMACs come from OpenSSL (OTP's
 /// `LibCrypto.hmac`) and from ykman traffic recorded against another card.

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// `enroll oath` loses nothing on a mistake (issue 17, bugs 4–6): what can be checked is checked before
 /// a device exists, a failure takes back what it made, a credential already on the card is kept

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// The OATH applet over a real pcscd with the vpcd virtual reader, cross-checked with clients and
 /// generators nobody here wrote: ykman (yubikey-manager) and oathtool.

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TokenDevices
+import VirtualTokens
 
 /// A virtual YKOATH card (`token-emulator oath`) inserted into pcscd's vpcd reader "Virtual PCD 00 00"
 /// for one test. pcscd with the vpcd driver must be running (scripts/test.sh and .ci/run start it).

@@ -1,3 +1,4 @@
+import TokenDevices
 import Foundation
 
 #if canImport(Glibc)

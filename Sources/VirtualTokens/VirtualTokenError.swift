@@ -1,3 +1,4 @@
+import TokenDevices
 import OTP
 
 /// An error of the virtual tokens: their state files and their connection to a virtual reader.

@@ -1,3 +1,4 @@
+import TokenDevices
 import OTP
 
 /// The YKOATH commands, card side. Each returns the unchained answer; ``YKOATHApplet/process(_:)``

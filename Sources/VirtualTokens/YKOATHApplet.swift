@@ -1,3 +1,4 @@
+import TokenDevices
 import Foundation
 import OTP
 

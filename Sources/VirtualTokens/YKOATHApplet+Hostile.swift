@@ -1,3 +1,4 @@
+import TokenDevices
 import OTP
 
 /// Ways a ``YKOATHApplet`` can misbehave on purpose, to test how a host copes with a broken card.
