@@ -226,6 +226,7 @@ let package = Package(
             name: "MFAServerTests",
             dependencies: [
                 "MFAServer", "MFA", "MFAStoreSQLite", "OTP", "HTTPReference", "EventLoopExecutor", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
