@@ -259,7 +259,7 @@ public func buildApplication(service: MFAService, metrics: ServerMetrics = Serve
                                          enabled: fastPathEnabled && accessLog == nil)
     var server = HTTPServerBuilder { responder in MFAHTTPChannel(responder: responder, shared: fastPath, limits: limits) }
     if let tls {
-        let tlsConfiguration = try tls.configuration()
+        let tlsConfiguration = tls.configuration()
         server = HTTPServerBuilder { responder in
             try TLSChannel(MFAHTTPChannel(responder: responder, shared: fastPath, limits: limits), tlsConfiguration: tlsConfiguration)
         }

@@ -51,6 +51,11 @@ public enum ServerPreflight {
     /// forward-secret (ECDHE) AEAD suites (1.3's are all both). Checked before anything is created.
     public static func tlsConfiguration(_ tls: TLSFiles) throws(MFAError) -> TLSConfiguration {
         let (certificates, key) = try loadTLS(tls)
+        return tlsConfiguration(chain: certificates, key: key)
+    }
+
+    /// ``tlsConfiguration(_:)`` of a chain and key already loaded.
+    static func tlsConfiguration(chain certificates: [NIOSSLCertificate], key: NIOSSLPrivateKey) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.cipherSuites = tlsCipherSuites

@@ -9,7 +9,7 @@ import Synchronization
 /// (`sslContextCallback`), so connections already open keep theirs and new ones get the new pair.
 /// A reload that cannot load both files changes nothing.
 public final class ServerTLS: Sendable {
-    private struct Pair: Sendable {
+    fileprivate struct Pair: Sendable {
         let files: TLSFiles
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -17,24 +17,32 @@ public final class ServerTLS: Sendable {
 
     private let current: Mutex<Pair>
 
-    /// Loads `files` (a clear error when either cannot be read or parsed).
+    /// A certificate and key loaded and checked, not yet in use (a reload checks everything before it
+    /// changes anything, then uses what it checked).
+    public struct Prepared: Sendable {
+        fileprivate let pair: Pair
+        public var files: TLSFiles { pair.files }
+    }
+
+    /// Loads `files` (a clear error when either cannot be read or parsed, or the key is not the
+    /// certificate's).
     public init(_ files: TLSFiles) throws(MFAError) {
-        current = Mutex(try Self.load(files))
+        current = Mutex(try Self.prepare(files).pair)
     }
 
     /// The files in force.
     public var files: TLSFiles { current.withLock { $0.files } }
 
-    /// Loads `files` and uses them for the next handshakes.
-    public func reload(_ files: TLSFiles) throws(MFAError) {
-        let pair = try Self.load(files)
-        current.withLock { $0 = pair }
+    /// Uses `prepared` for the next handshakes.
+    public func use(_ prepared: Prepared) {
+        current.withLock { $0 = prepared.pair }
     }
 
     /// The configuration of the server's TLS channel: ``ServerPreflight/tlsConfiguration(_:)``'s
     /// versions and suites, with the pair in force chosen at each handshake.
-    func configuration() throws(MFAError) -> TLSConfiguration {
-        var configuration = try ServerPreflight.tlsConfiguration(files)
+    func configuration() -> TLSConfiguration {
+        let pair = current.withLock { $0 }
+        var configuration = ServerPreflight.tlsConfiguration(chain: pair.chain, key: pair.key)
         configuration.sslContextCallback = { [self] _, promise in
             let pair = current.withLock { $0 }
             var override = NIOSSLContextConfigurationOverride()
@@ -47,14 +55,11 @@ public final class ServerTLS: Sendable {
 
     /// Both files, and a server context made of them, as at start-up: a key that is not the
     /// certificate's is refused here rather than failing every handshake after the swap.
-    private static func load(_ files: TLSFiles) throws(MFAError) -> Pair {
+    public static func prepare(_ files: TLSFiles) throws(MFAError) -> Prepared {
         let (chain, key) = try ServerPreflight.loadTLS(files)
-        do { _ = try NIOSSLContext(configuration: ServerPreflight.tlsConfiguration(files)) } catch {
+        do { _ = try NIOSSLContext(configuration: ServerPreflight.tlsConfiguration(chain: chain, key: key)) } catch {
             throw MFAError(.invalidInput, "the TLS key \(files.privateKey) does not go with the certificate \(files.certificate) (\(error))")
         }
-        return Pair(files: files, chain: chain, key: key)
+        return Prepared(pair: Pair(files: files, chain: chain, key: key))
     }
-
-    /// Checks `files` without using them (a reload checks everything before it changes anything).
-    public static func check(_ files: TLSFiles) throws(MFAError) { _ = try load(files) }
 }

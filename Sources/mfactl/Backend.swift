@@ -160,6 +160,20 @@ struct RemoteBackend: Backend {
     }
 
     func send(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
+        let request = try urlRequest(method, path, body: body)
+        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error { continuation.resume(throwing: CLIError("cannot reach \(base.absoluteString): \(error.localizedDescription)")) }
+                else { continuation.resume(returning: (data ?? Data(), response!)) }
+            }.resume()
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else { throw Self.error(status: status, body: data) }
+        return data
+    }
+
+    /// A request to `path` with the key and, when there is one, a JSON body.
+    func urlRequest(_ method: String, _ path: String, body: (any Encodable)? = nil) throws -> URLRequest {
         guard let url = URL(string: path, relativeTo: base) else { throw CLIError("bad path \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -168,20 +182,15 @@ struct RemoteBackend: Backend {
             request.httpBody = try JSONEncoder().encode(body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error { continuation.resume(throwing: CLIError("cannot reach \(base.absoluteString): \(error.localizedDescription)")) }
-                else { continuation.resume(returning: (data ?? Data(), response!)) }
-            }.resume()
+        return request
+    }
+
+    /// The error of an answer that is not 2xx: the API's `{"error": …}` when it is one.
+    static func error(status: Int, body: Data) -> RemoteError {
+        if let error = try? JSONDecoder().decode(ErrorBody.self, from: body) {
+            return RemoteError(status: status, code: error.error.code, message: error.error.message, body: body)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            if let body = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw RemoteError(status: status, code: body.error.code, message: body.error.message, body: data)
-            }
-            throw RemoteError(status: status, code: "http", message: "the server answered HTTP \(status)", body: data)
-        }
-        return data
+        return RemoteError(status: status, code: "http", message: "the server answered HTTP \(status)", body: body)
     }
 
     func createVirtual(user: String, issuer: String?, digits: Int, algorithm: HashAlgorithm, period: Int64) async throws -> CreateVirtualResponse {

@@ -27,6 +27,7 @@ struct MFACtl: AsyncParsableCommand {
             CLIOutput.printError(error.description)
             Foundation.exit(2)
         }
+        ServeSettings.startup.withLock { $0 = settings }
         await main(settings.arguments)
     }
 }

@@ -13,13 +13,8 @@ extension RemoteBackend {
     func importSeeds(file: [UInt8], format: SeedFileFormat?, psk: String?, password: String?, partial: Bool,
                      progress: (@Sendable (ImportProgress) -> Void)?) async throws -> ImportReport {
         let body = ImportRequest(format: format?.rawValue, file: Data(file).base64EncodedString(), psk: psk, password: password, partial: partial)
-        guard let url = URL(string: "/v1/tokens/import", relativeTo: base) else { throw CLIError("bad server address \(base)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var request = try urlRequest("POST", "/v1/tokens/import", body: body)
         request.setValue(ImportStreamLine.contentType, forHTTPHeaderField: "Accept")
-        request.httpBody = try JSONEncoder().encode(body)
         // Storing a large file sends no line until it commits: URLSession's 60 s without data would
         // report a failure for an import that succeeds.
         request.timeoutInterval = 3_600
@@ -32,10 +27,7 @@ extension RemoteBackend {
             // Refused before the import began (a bad body, a key without the scope), or an older
             // server's 422 with the report of an import that stored nothing.
             if status == 422, let report = try? JSONDecoder().decode(ImportReport.self, from: data) { return report }
-            if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw RemoteError(status: status, code: error.error.code, message: error.error.message, body: data)
-            }
-            throw RemoteError(status: status, code: "http", message: "the server answered HTTP \(status)", body: data)
+            throw Self.error(status: status, body: data)
         }
         if let line = last.get() {
             if let report = line.report { return report }

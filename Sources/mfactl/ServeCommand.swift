@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLIOutput.run {
             // First, so a value out of range below is read next to where it came from.
-            if let summary = try ServeSettings.resolve(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment).summary {
+            if let summary = ServeSettings.startup.withLock({ $0 })?.summary {
                 say(summary)
             }
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {

@@ -51,8 +51,9 @@ actor ServeReloader {
             // Turning TLS on or off changes the listener: a restart.
             let tlsSwitch = (tls == nil) != (next.tlsCert == nil)
             let restart = names.filter { started[$0] != values[$0] && (!Self.reloadable.contains($0) || (tlsSwitch && $0.hasPrefix("tls-"))) }
-            let renewal = tls == nil ? nil : next.tlsCert.map { TLSFiles(certificate: $0, privateKey: next.tlsKey!) }
-            if let renewal { try ServerTLS.check(renewal) }
+            let renewal = try tls == nil ? nil : next.tlsCert.map { (certificate: String) throws(MFAError) in
+                try ServerTLS.prepare(TLSFiles(certificate: certificate, privateKey: next.tlsKey!))
+            }
             let changes = names.filter { Self.reloadable.contains($0) && !$0.hasPrefix("tls-") && current[$0] != values[$0] }
                 .map { "\($0) \(current[$0] ?? "-") → \(values[$0] ?? "-")" }
             // Audited before it applies (the service appends, then swaps): a store that cannot take
@@ -61,13 +62,8 @@ actor ServeReloader {
             for name in names where Self.reloadable.contains(name) { current[name] = values[name] }
             var done = [changes.isEmpty ? "policy unchanged" : changes.joined(separator: ", ")]
             if let tls, let renewal {
-                // Checked above; a file replaced in between is refused here, and said.
-                do {
-                    try tls.reload(renewal)
-                    done.append("TLS certificate reloaded from \(renewal.certificate)")
-                } catch {
-                    done.append("TLS certificate not reloaded (\(error)); the running one stays")
-                }
+                tls.use(renewal)
+                done.append("TLS certificate reloaded from \(renewal.files.certificate)")
             }
             if let accessLog {
                 do {

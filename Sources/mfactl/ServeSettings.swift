@@ -1,5 +1,6 @@
 import Foundation
 import MFA
+import Synchronization
 import TOMLKit
 
 /// `mfactl serve`'s settings from a TOML file (`--config FILE` or `MFA_CONFIG`) and from `MFA_*`
@@ -47,6 +48,10 @@ struct ServeSettings: Sendable {
     /// The settings taken from the file, and the environment variables taken, for the start-up line.
     let fromFile: [String]
     let fromEnvironment: [String]
+
+    /// What `main` resolved for this process's command line (nil until then, or for other commands):
+    /// `serve` prints its summary from it rather than reading the file a second time.
+    static let startup = Mutex<ServeSettings?>(nil)
 
     /// `arguments` (without the program name) as ArgumentParser should see them: unchanged unless
     /// they run `serve` (and not its help).

@@ -116,12 +116,9 @@ struct FastPathStateMachine<Ticket> {
     /// of a request is held here either.
     mutating func settle() -> Settled {
         guard !answering else { return Settled() }
-        var now = pending
-        if holdsPartial { now.quiesce = false }
-        pending.read = false
-        pending.inputClosed = false
-        if now.quiesce { pending.quiesce = false }
-        return now
+        let quiesce = pending.quiesce && !holdsPartial
+        defer { pending = Settled(quiesce: pending.quiesce && !quiesce) }
+        return Settled(quiesce: quiesce, inputClosed: pending.inputClosed, read: pending.read)
     }
 
     /// Whether a read should go on now; false holds it until ``settle()``.

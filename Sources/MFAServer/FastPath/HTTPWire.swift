@@ -11,17 +11,6 @@ enum HTTPDate {
     /// `Date: …\r\nServer: …\r\n\r\n`, the end of every fast-path response head, for this second.
     private static let trailer = Mutex<(second: Int, bytes: ByteBuffer)>((-1, ByteBuffer()))
 
-    private static let text = Mutex<(second: Int, value: String)>((-1, ""))
-
-    /// The `Date` header's value for this second.
-    static var value: String {
-        let second = time(nil)
-        return text.withLock { cached in
-            if cached.second != second { cached = (second, format(second)) }
-            return cached.value
-        }
-    }
-
     static var headTrailer: ByteBuffer {
         let second = time(nil)
         return trailer.withLock { cached in
