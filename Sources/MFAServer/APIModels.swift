@@ -201,12 +201,6 @@ public struct DeviceView: ResponseCodable, Sendable {
     }
 }
 
-extension MFAService {
-    /// `devices` as the API and the CLI show them, pending ones with their expiry.
-    public func views(_ devices: [DeviceRecord]) -> [DeviceView] {
-        devices.map { DeviceView($0, expiresAt: pendingExpiry(of: $0)) }
-    }
-}
 
 public struct DeviceList: ResponseCodable, Sendable {
     public var devices: [DeviceView]

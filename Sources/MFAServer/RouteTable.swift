@@ -25,10 +25,12 @@ final class RouteTable: Sendable {
     /// The methods served on `path`, or nil when no route has this path.
     func methods(for path: String) -> Set<HTTPRequest.Method>? {
         let parts = path.split(separator: "/")
+        // The most literal pattern wins (`/v1/devices/virtual` over `/v1/devices/:serial`), as in the
+        // router's trie, whatever order the groups added them in.
         return entries.withLock { entries in
-            entries.first { entry in
+            entries.filter { entry in
                 entry.segments.count == parts.count && zip(entry.segments, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-            }?.methods
+            }.min { $0.segments.count(where: { $0.hasPrefix(":") }) < $1.segments.count(where: { $0.hasPrefix(":") }) }?.methods
         }
     }
 }

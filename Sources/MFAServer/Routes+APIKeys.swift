@@ -55,35 +55,35 @@ public struct CreateAPIKeyResponse: ResponseCodable, Sendable {
 }
 
 /// `/v1/api-keys`: admins list, create and revoke keys remotely, as `mfactl api-key` does locally.
-func addAPIKeyRoutes(_ router: Router<MFARequestContext>, _ table: RouteTable, service: MFAService) {
-    table.add(router, .get, "/v1/api-keys") { _, context -> APIKeyList in
-        _ = try context.require(.admin)
-        let now = service.clock()
-        return APIKeyList(keys: try await call { try await service.apiKeys() }.map { APIKeyView($0, now: now) })
-    }
+struct APIKeyRoutes: RouteGroup {
+    let service: MFAService
 
-    table.add(router, .post, "/v1/api-keys") { request, context -> Response in
-        let key = try context.require(.admin)
-        let body = try await decode(CreateAPIKeyRequest.self, request, context)
-        let scopes = try body.scopes.map { name -> Scope in
-            guard let scope = Scope(rawValue: name) else {
-                throw APIError(.badRequest, code: "invalid-input", message: "scopes: unknown scope '\(name)' (admin, technician, verifier, metrics)")
+    func add(to router: Router<MFARequestContext>, _ table: RouteTable) {
+        table.add(router, .get, "/v1/api-keys") { [service] _, context -> APIKeyList in
+            let (_, adapter) = try context.acting(.admin, on: service)
+            return APIKeyList(keys: try await call { try await adapter.apiKeys() })
+        }
+
+        table.add(router, .post, "/v1/api-keys") { [service] request, context -> Response in
+            let (_, adapter) = try context.acting(.admin, on: service)
+            let body = try await decode(CreateAPIKeyRequest.self, request, context)
+            let scopes = try body.scopes.map { name -> Scope in
+                guard let scope = Scope(rawValue: name) else {
+                    throw APIError(.badRequest, code: "invalid-input", message: "scopes: unknown scope '\(name)' (admin, technician, verifier, metrics)")
+                }
+                return scope
             }
-            return scope
+            let created = try await call { try await adapter.createAPIKey(name: body.name, scopes: scopes, lifetime: body.expiresInSeconds) }
+            return try created.response(from: request, context: context).withStatus(.created)
         }
-        let (record, token) = try await call {
-            try await service.createAPIKey(name: body.name, scopes: scopes, lifetime: body.expiresInSeconds, actor: "key:\(key.id)")
-        }
-        return try CreateAPIKeyResponse(key: APIKeyView(record, now: record.createdAt), token: token)
-            .response(from: request, context: context).withStatus(.created)
-    }
 
-    table.add(router, .delete, "/v1/api-keys/:id") { request, context -> StatusResponse in
-        let key = try context.require(.admin)
-        let id = try context.parameters.decoded("id")
-        // A key may not revoke itself (refused and audited by the service); revoke it with another
-        // admin key, or locally with `mfactl api-key revoke`.
-        let revokedNow = try await call { try await service.revokeAPIKey(id: id, actor: "key:\(key.id)", requestedBy: key.id) }
-        return StatusResponse(status: revokedNow ? "revoked" : "already-revoked")
+        table.add(router, .delete, "/v1/api-keys/:id") { [service] request, context -> StatusResponse in
+            let (key, adapter) = try context.acting(.admin, on: service)
+            let id = try context.parameters.decoded("id")
+            // A key may not revoke itself (refused and audited by the service); revoke it with another
+            // admin key, or locally with `mfactl api-key revoke`.
+            let revokedNow = try await call { try await adapter.revokeAPIKey(id: id, requestedBy: key.id) }
+            return StatusResponse(status: revokedNow ? "revoked" : "already-revoked")
+        }
     }
 }

@@ -3,18 +3,20 @@ import HummingbirdCore
 import MFA
 
 /// `GET /v1/audit` (a page of the log, filtered) and `GET /v1/audit/verify` (the chain's verdict and head).
-func addAuditRoutes(_ router: Router<MFARequestContext>, _ table: RouteTable, service: MFAService) {
-    table.add(router, .get, "/v1/audit") { request, context -> AuditListResponse in
-        _ = try context.require(.admin)
-        let query = try auditQuery(request.uri.queryParameters, now: service.clock())
-        let entries = try await call { try await service.auditEntries(query) }
-        return AuditListResponse(entries: entries.map(AuditEntryView.init))
-    }
+struct AuditRoutes: RouteGroup {
+    let service: MFAService
 
-    table.add(router, .get, "/v1/audit/verify") { _, context -> AuditVerifyResponse in
-        _ = try context.require(.admin)
-        let check = try await call { try await service.verifyAuditChain() }
-        return AuditVerifyResponse(check)
+    func add(to router: Router<MFARequestContext>, _ table: RouteTable) {
+        table.add(router, .get, "/v1/audit") { [service] request, context -> AuditListResponse in
+            let (_, adapter) = try context.acting(.admin, on: service)
+            let query = try auditQuery(request.uri.queryParameters, now: service.clock())
+            return AuditListResponse(entries: try await call { try await adapter.audit(query) })
+        }
+
+        table.add(router, .get, "/v1/audit/verify") { [service] _, context -> AuditVerifyResponse in
+            let (_, adapter) = try context.acting(.admin, on: service)
+            return try await call { try await adapter.auditVerify() }
+        }
     }
 }
 

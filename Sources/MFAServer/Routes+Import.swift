@@ -11,13 +11,19 @@ let maximumImportBodyBytes = 700 * 1024 * 1024
 /// the same report when nothing was) or, for a client that accepts `application/x-ndjson`, a line per
 /// progress step while the import runs and the report as the last line, so an admin importing
 /// 100 000 keys over the network sees it move (`mfactl tokens import --server` asks for this).
-func addImportRoute(_ router: Router<MFARequestContext>, _ table: RouteTable, service: MFAService) {
-    table.add(router, .post, "/v1/tokens/import") { request, context -> Response in
-        let key = try context.require(.admin)
-        let job = try await ImportJob(request)
-        let actor = "key:\(key.id)"
+struct ImportRoutes: RouteGroup {
+    let service: MFAService
+
+    func add(to router: Router<MFARequestContext>, _ table: RouteTable) {
+        table.add(router, .post, "/v1/tokens/import") { [service] request, context -> Response in
+            let (_, adapter) = try context.acting(.admin, on: service)
+            return try await Self.answer(request, context, ImportJob(request), adapter)
+        }
+    }
+
+    private static func answer(_ request: Request, _ context: MFARequestContext, _ job: ImportJob, _ adapter: ServiceAdapter) async throws -> Response {
         guard request.headers[.accept]?.contains(ImportStreamLine.contentType) == true else {
-            let report = try await call { try await job.run(on: service, actor: actor, progress: nil) }
+            let report = try await call { try await job.run(on: adapter, progress: nil) }
             return try report.response(from: request, context: context).withStatus(report.committed ? .ok : .unprocessableContent)
         }
         // Checked before the answer starts: a bad body or key still gets its status code; from here
@@ -28,7 +34,7 @@ func addImportRoute(_ router: Router<MFARequestContext>, _ table: RouteTable, se
             let work = Task { () -> ImportStreamLine in
                 defer { continuation.finish() }
                 do {
-                    let report = try await call { try await job.run(on: service, actor: actor, progress: { continuation.yield($0) }) }
+                    let report = try await call { try await job.run(on: adapter, progress: { continuation.yield($0) }) }
                     return ImportStreamLine(report: report, status: report.committed ? 200 : 422)
                 } catch let error as APIError {
                     return ImportStreamLine(error: ErrorDetail(code: error.code, message: error.message, requestId: error.requestId), status: Int(error.status.code))
@@ -70,19 +76,12 @@ struct ImportJob: Sendable {
         } else {
             format = nil
         }
-        do {
-            switch (body.psk, body.password) {
-            case (.some, .some): throw APIError(.badRequest, code: "invalid-input", message: "give psk or password, not both")
-            case (.some(let hex), nil): protection = try TransportProtection.preSharedKey(hex: hex)
-            case (nil, .some(let password)): protection = .password(password)
-            case (nil, nil): protection = .none
-            }
-        } catch let error as SeedImportError { throw APIError(.badRequest, code: MFAError.Code.seedFile(error.code.rawValue).rawValue, message: error.message) }
+        do { protection = try ServiceAdapter.protection(psk: body.psk, password: body.password) } catch { throw APIError(error) }
         partial = body.partial ?? false
     }
 
-    func run(on service: MFAService, actor: String, progress: (@Sendable (ImportProgress) -> Void)?) async throws(MFAError) -> ImportReport {
-        try await service.importSeeds(data, format: format, protection: protection, partial: partial, actor: actor, progress: progress)
+    func run(on adapter: ServiceAdapter, progress: (@Sendable (ImportProgress) -> Void)?) async throws(MFAError) -> ImportReport {
+        try await adapter.importSeeds(file: data, format: format, protection: protection, partial: partial, progress: progress)
     }
 }
 

@@ -63,3 +63,19 @@ public final class ServerTLS: Sendable {
         return Prepared(pair: Pair(files: files, chain: chain, key: key))
     }
 }
+
+/// PEM files of the server certificate (chain) and its private key.
+public struct TLSFiles: Sendable {
+    public let certificate: String
+    public let privateKey: String
+    public init(certificate: String, privateKey: String) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+}
+
+/// TLS 1.2 suites the server offers: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305.
+let tlsCipherSuites = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+].joined(separator: ":")

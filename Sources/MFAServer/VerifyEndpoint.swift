@@ -9,24 +9,13 @@ struct VerifyEndpoint: Sendable {
 
     func run(_ body: VerifyRequest, idempotencyKey: String?, key: APIKeyRecord) async throws(APIError) -> VerifyResponse {
         let started = ContinuousClock.now
-        let result: VerifyResult
-        do {
-            if let idempotencyKey {
-                result = try await service.verify(user: body.user, code: body.code, idempotencyKey: idempotencyKey, actor: "key:\(key.id)")
-            } else {
-                result = try await service.verify(user: body.user, code: body.code, actor: "key:\(key.id)")
-            }
-        } catch { throw APIError(error) }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        switch result {
-        case .accepted(let serial):
-            metrics.recordVerify(result: "accepted", seconds: seconds)
-            return VerifyResponse(result: "accepted", serial: serial)
-        case .rejected:
-            metrics.recordVerify(result: "rejected", seconds: seconds)
-            return VerifyResponse(result: "rejected", serial: nil)
+        let answer: VerifyResponse
+        do { answer = try await ServiceAdapter(service, key: key).verify(user: body.user, code: body.code, idempotencyKey: idempotencyKey) } catch {
+            throw APIError(error)
         }
+        let elapsed = ContinuousClock.now - started
+        metrics.recordVerify(result: answer.result, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return answer
     }
 
     /// The `Idempotency-Key` header: the first one when a client sends several.

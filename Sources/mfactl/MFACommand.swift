@@ -249,7 +249,7 @@ struct MFACommand: AsyncParsableCommand {
                     devices = try await service.devices(user: user)
                     if let wanted { devices = devices.filter { $0.state == wanted.rawValue } }
                 } else {
-                    devices = try await service.devices(state: wanted ?? .pending)
+                    devices = try await service.devices(state: wanted ?? .pending, assignment: .any)
                 }
                 if json { try CLIOutput.printJSON(DeviceListOutput(devices: devices)); return }
                 DeviceListOutput(devices: devices).printTable()

@@ -14,14 +14,20 @@ import Testing
 struct RouterTests {
     /// An application on a fresh SQLite store, and an admin key's token.
     static func application() async throws -> (app: some ApplicationProtocol, token: String, cleanup: @Sendable () -> Void) {
+        let (service, cleanup) = try await service()
+        let (_, token) = try await service.createAPIKey(name: "admin", scopes: [.admin], actor: "t")
+        let app = try buildApplication(service: service, host: "127.0.0.1", port: 0)
+        return (app, token, cleanup)
+    }
+
+    /// A service on a fresh SQLite store, and what removes the store's files.
+    static func service() async throws -> (MFAService, @Sendable () -> Void) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mfa-router-\(UUID().uuidString).sqlite").path
         let vault = try SecretVault(key: LibCrypto.randomBytes(32))
         let store = try SQLiteMFAStore(path: path, chain: AuditChain(vault: vault))
         try await store.migrate()
         let service = MFAService(store: store, vault: vault, clock: { Int64(Date().timeIntervalSince1970) })
-        let (_, token) = try await service.createAPIKey(name: "admin", scopes: [.admin], actor: "t")
-        let app = try buildApplication(service: service, host: "127.0.0.1", port: 0)
-        return (app, token, { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } })
+        return (service, { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } })
     }
 
     @Test("unknown routes, missing keys and bad bodies answer the documented error shape; 401 names the Bearer scheme")
