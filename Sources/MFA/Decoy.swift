@@ -12,7 +12,7 @@ public struct Decoy: Sendable {
     let device: DeviceRecord
     let key: OTPKey
 
-    init() {
+    public init() {
         let secret = LibCrypto.randomBytes(20)
         device = DeviceRecord(
             serial: Self.serial, kind: .virtualTOTP, owner: nil, state: .active, algorithm: .sha1, digits: 6, period: 30, counter: 0,

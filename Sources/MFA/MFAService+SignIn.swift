@@ -39,15 +39,10 @@ extension MFAService {
             switch try await store.claimIdempotency(key: key, requestHash: requestHash, now: clock(), ttl: ttl, lease: policy.idempotencyLeaseSeconds) {
             case .claimed:
                 let result = try await verify(user: user, code: code, actor: actor)
-                let stored: String
-                switch result {
-                case .accepted(let serial): stored = "accepted:" + serial
-                case .rejected: stored = "rejected"
-                }
-                try await store.completeIdempotency(key: key, response: stored)
+                try await store.completeIdempotency(key: key, response: IdempotentVerdict.stored(result))
                 return result
             case .completed(let stored):
-                return stored.hasPrefix("accepted:") ? .accepted(serial: String(stored.dropFirst("accepted:".count))) : .rejected
+                return IdempotentVerdict.result(stored)
             case .conflict:
                 throw MFAError(.conflict, "this Idempotency-Key was used with a different request")
             case .pending:
@@ -101,91 +96,19 @@ extension MFAService {
         }
     }
 
-    /// The sign-in decision for `code` against `candidates` (pure: the store commits it).
+    /// The sign-in decision for `code` against `candidates` (pure: the store commits it), by the
+    /// rules of the policy in force now (one reading of a policy a reload may replace meanwhile).
     func decide(_ candidates: [DeviceRecord], user: String, code: String, now: Int64, actor: String) throws(MFAError) -> SignInDecision {
-        // One reading of a policy a reload may replace meanwhile.
-        let policy = self.policy
-        let devices = candidates.filter { usable($0, now: now) }
-        var winner: (device: DeviceRecord, match: CodeMatch)?
-        var replayOf: String?
-        for device in devices {
-            // Every device is checked, whatever the others gave, and each twice (with and without the
-            // replay watermark) so replays and wrong codes cost the same work.
-            let (match, ignoringWatermark) = try codeCheck(device, code: code, now: now)
-            if winner == nil, let match { winner = (device, match) }
-            if replayOf == nil, match == nil, ignoringWatermark != nil { replayOf = device.serial }
+        let rules = SignInRules(policy: policy, decoy: decoy)
+        return try rules.decide(candidates, user: user, code: code, now: now, actor: actor) { device throws(MFAError) in
+            try self.codeCheck(device, rules: rules, code: code, now: now)
         }
-        // A user without a usable device (unknown, locked, pending only) costs what a wrong code for
-        // one device costs: the same HMAC work on a decoy, and the same failure statement, on a
-        // serial no device has (so nothing is counted).
-        if devices.isEmpty { _ = try codeCheck(decoy.device, key: decoy.key, code: code, now: now) }
-        if winner == nil, !devices.isEmpty, !devices.contains(where: { SignInCode(code)?.fits($0) ?? false }) {
-            // Well formed, but no device of this user takes codes of this form (7 digits for 6-digit
-            // devices, a Yubico OTP for TOTP ones): a slip, not a guess. The same work was done;
-            // nothing is counted.
-            return .fail(serials: [Decoy.serial], policy: policy, now: now,
-                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected",
-                                           detail: "malformed: the form of the code fits none of the user's devices"))
-        }
-        if winner == nil, let serial = replayOf {
-            // A code that was right but is used up: not a guess, so no failure is counted (a replayed
-            // or duplicated code must not lock the user out); the same answer, work and kind of write
-            // as any rejection.
-            return .fail(serials: [Decoy.serial], policy: policy, now: now,
-                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: serial, result: "rejected", detail: "replay"))
-        }
-        guard let (device, match) = winner else {
-            let reason = devices.isEmpty ? SignInReason.noUsableDevice(candidates, now: now) : "invalid-code"
-            return .fail(serials: devices.isEmpty ? [Decoy.serial] : devices.map(\.serial), policy: policy, now: now,
-                         audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, result: "rejected", detail: reason))
-        }
-        let step = match.step
-        var acceptance = Acceptance(serial: device.serial, step: step, now: now, counter: device.counter, driftSteps: device.driftSteps, driftHistory: device.driftHistory)
-        if device.kind.isYubicoOTP {
-            // The watermark is the OTP's (usage, session) pair; nothing else moves.
-        } else if device.kind.isCounterBased {
-            acceptance.counter = step + 1
-        } else {
-            let observed = step - TOTPStep.of(now, period: device.period)
-            acceptance.driftHistory = Array((device.driftHistory + [observed]).suffix(policy.driftHistoryLength))
-            acceptance.driftSteps = Self.median(acceptance.driftHistory)
-        }
-        return .accept(acceptance, audit: AuditDraft(time: now, actor: actor, action: "verify", user: user, serial: device.serial, result: "accepted", detail: match.detail))
     }
 
-
-    /// Checks `code` against `device` with and without the replay watermark (the same work for replays
-    /// and wrong codes): HOTP/TOTP window checks, or Yubico OTP decryption.
-    func codeCheck(_ device: DeviceRecord, key given: OTPKey? = nil, code: String, now: Int64) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
+    /// `code` against `device` with and without the replay watermark: HOTP/TOTP window checks with
+    /// the device's opened key, or a Yubico OTP's decryption.
+    func codeCheck(_ device: DeviceRecord, rules: SignInRules, code: String, now: Int64) throws(MFAError) -> SignInRules.CodeCheck {
         if device.kind.isYubicoOTP { return try yubicoOTPCheck(device, otp: code) }
-        let key: OTPKey
-        if let given { key = given } else { key = try openedKeys.key(for: device, vault: vault) }
-        // Both scans, always: a wrong code (most failures) costs what a replay or an accept costs.
-        let ignoring = try windowCheck(device, key: key, code: code, now: now, honourWatermark: false)
-        let honoured = try windowCheck(device, key: key, code: code, now: now, honourWatermark: true)
-        func convert(_ m: WindowMatch?) -> CodeMatch? { m.map { CodeMatch(step: Int64(bitPattern: $0.counter), detail: "offset \($0.offset)") } }
-        return (convert(honoured), convert(ignoring))
-    }
-
-    func windowCheck(_ device: DeviceRecord, key: OTPKey, code: String, now: Int64, honourWatermark: Bool) throws(MFAError) -> WindowMatch? {
-        let policy = self.policy
-        let watermark = honourWatermark && device.watermark >= 0 ? device.watermark : nil
-        // A malformed code is checked like a wrong one (same work), then rejected.
-        let parsed = try? OTPCode(parsing: code, digits: device.digits)
-        let candidate = parsed ?? (try! OTPCode(value: 0, digits: device.digits))
-        do {
-            let match: WindowMatch?
-            if device.kind.isCounterBased {
-                let hotp = try HOTP(key: key, digits: device.digits)
-                // HOTP codes below the expected counter are replays too: look back over the last window.
-                let start = honourWatermark ? device.counter : max(0, device.counter - Int64(policy.hotpLookAhead) - 1)
-                match = try hotp.verify(candidate, counter: UInt64(start), lookAhead: policy.hotpLookAhead + Int(device.counter - start),
-                                        watermark: watermark.map { UInt64($0) })
-            } else {
-                let totp = try TOTP(key: key, digits: device.digits, period: device.period)
-                match = try totp.verify(candidate, at: now, window: policy.totpWindow, drift: device.driftSteps, watermark: watermark)
-            }
-            return parsed == nil ? nil : match
-        } catch { throw MFAError(.invalidInput, error.message) }
+        return try rules.windowCheck(device, key: try openedKeys.key(for: device, vault: vault), code: code, now: now)
     }
 }

@@ -99,7 +99,8 @@ extension MFAService {
     /// ``diagnose(serial:code:actor:)`` for a Yubico OTP: whether it is the device's, used, and would
     /// sign in (a Yubico OTP has no window, so nothing is ever "ahead").
     private func yubicoOTPDiagnosis(_ device: DeviceRecord, otp: String, now: Int64) throws(MFAError) -> Diagnosis {
-        let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
+        let check = try yubicoOTPCheck(device, otp: otp)
+        let (match, ignoringWatermark) = (check.match, check.ignoringWatermark)
         return Diagnosis(
             serial: device.serial, found: ignoringWatermark != nil, offset: nil, offsetSeconds: nil,
             alreadyUsed: ignoringWatermark != nil && match == nil, withinSignInWindow: match != nil && usable(device, now: now),

@@ -84,7 +84,8 @@ extension MFAService {
             try checkEnableable(device, by: user)
             let now = clock()
             try await refuseIfLapsed(device, now: now, actor: actor)
-            let (match, ignoringWatermark) = try yubicoOTPCheck(device, otp: otp)
+            let check = try yubicoOTPCheck(device, otp: otp)
+            let (match, ignoringWatermark) = (check.match, check.ignoringWatermark)
             guard let match else {
                 if ignoringWatermark != nil { throw MFAError(.invalidCode, "this OTP was already used") }
                 throw MFAError(.invalidCode, "the OTP does not belong to device \(serial) (public id, key, CRC or private id)")
@@ -98,12 +99,12 @@ extension MFAService {
     /// watermark, and the match ignoring the watermark (a replay when only that one is set). The
     /// public id typed in front must be the device's (its serial); the private id is compared in
     /// constant time inside ``YubicoOTP/validate(_:secret:publicID:last:)``.
-    func yubicoOTPCheck(_ device: DeviceRecord, otp: String) throws(MFAError) -> (match: CodeMatch?, ignoringWatermark: CodeMatch?) {
+    func yubicoOTPCheck(_ device: DeviceRecord, otp: String) throws(MFAError) -> SignInRules.CodeCheck {
         let secret = try vault.open(device.sealedSecret, serial: device.serial)
         guard let publicID = try? Modhex.decode(device.serial),
             let token = try? YubicoOTP.validate(otp, secret: secret, publicID: publicID)
-        else { return (nil, nil) }
-        let match = CodeMatch(step: token.counterValue, detail: "usage \(token.usageCounter) session \(token.sessionCounter)")
-        return (token.counterValue > device.watermark ? match : nil, match)
+        else { return SignInRules.CodeCheck(match: nil, ignoringWatermark: nil) }
+        let match = SignInRules.CodeMatch(step: token.counterValue, detail: "usage \(token.usageCounter) session \(token.sessionCounter)")
+        return SignInRules.CodeCheck(match: token.counterValue > device.watermark ? match : nil, ignoringWatermark: match)
     }
 }

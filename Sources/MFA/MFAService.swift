@@ -390,14 +390,7 @@ public struct MFAService: Sendable {
 
     /// A code that matched a device: the step, counter or (usage, session) value it commits as the
     /// new watermark, and the audit detail.
-    struct CodeMatch {
-        var step: Int64
-        var detail: String
-    }
-
-    func usable(_ device: DeviceRecord, now: Int64) -> Bool {
-        device.state == .active || (device.state == .locked && (device.lockedUntil ?? Int64.max) <= now)
-    }
+    func usable(_ device: DeviceRecord, now: Int64) -> Bool { SignInRules(policy: policy, decoy: decoy).usable(device, now: now) }
 
     func existing(_ serial: String) async throws(MFAError) -> DeviceRecord {
         guard let device = try await store.device(serial: try Validation.serial(serial)) else {
@@ -411,16 +404,6 @@ public struct MFAService: Sendable {
             device, maximumPerOwner: nil,
             audit: AuditDraft(time: clock(), actor: actor, action: action, user: device.owner, serial: device.serial, result: "ok"))
         else { throw MFAError(.conflict, "device \(device.serial) changed meanwhile; try again") }
-    }
-
-    /// The median drift of `values`; for an even count, the mean of the two middle values rounded
-    /// toward zero (no drift). An enable received one step after its codes records −1; the first
-    /// on-time sign-in after it then brings the estimate back to 0 instead of keeping −1.
-    static func median(_ values: [Int64]) -> Int64 {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let upper = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[upper] : (sorted[upper - 1] + sorted[upper]) / 2
     }
 }
 

@@ -90,9 +90,8 @@ extension PostgresMFAStore {
             guard let row = try await c.query("SELECT request_hash, response FROM idempotency WHERE key = \(key)", logger: self.logger).collect().first
             else { return .claimed }
             let r = row.makeRandomAccess()
-            guard Self.bytes(try r["request_hash"].decode(ByteBuffer.self)) == requestHash else { return .conflict }
-            if let response = try r["response"].decode(String?.self) { return .completed(response) }
-            return .pending
+            return IdempotencyClaim(existingHash: Self.bytes(try r["request_hash"].decode(ByteBuffer.self)), response: try r["response"].decode(String?.self),
+                                    requestHash: requestHash)
         }
     }
 

@@ -75,9 +75,7 @@ extension SQLiteMFAStore {
                 """, arguments: [key, Data(requestHash), now, now - ttl, now - lease])
             if db.changesCount == 1 { return .claimed }
             guard let row = try db.row(sql: "SELECT request_hash, response FROM idempotency WHERE key = ?", arguments: [key]) else { return .claimed }
-            guard [UInt8](row["request_hash"] as Data) == requestHash else { return .conflict }
-            if let response = row["response"] as String? { return .completed(response) }
-            return .pending
+            return IdempotencyClaim(existingHash: [UInt8](row["request_hash"] as Data), response: row["response"], requestHash: requestHash)
         }
     }
 

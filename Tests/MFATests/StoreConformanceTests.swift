@@ -124,16 +124,16 @@ struct StoreConformanceTests {
 
     @Test("drift median: odd counts take the middle, even counts the middle pair's mean rounded toward zero")
     func driftMedian() {
-        #expect(MFAService.median([]) == 0)
-        #expect(MFAService.median([5]) == 5)
-        #expect(MFAService.median([3, -7, 1]) == 1)
-        #expect(MFAService.median([-1, 0]) == 0)
-        #expect(MFAService.median([0, -1, -1, 0]) == 0)
-        #expect(MFAService.median([20, 21]) == 20)
-        #expect(MFAService.median([-21, -20]) == -20)
-        #expect(MFAService.median([-3, 2]) == 0)
-        #expect(MFAService.median([-1, -1]) == -1)
-        #expect(MFAService.median([9, 1, 4, 6]) == 5)
+        #expect(SignInRules.median([]) == 0)
+        #expect(SignInRules.median([5]) == 5)
+        #expect(SignInRules.median([3, -7, 1]) == 1)
+        #expect(SignInRules.median([-1, 0]) == 0)
+        #expect(SignInRules.median([0, -1, -1, 0]) == 0)
+        #expect(SignInRules.median([20, 21]) == 20)
+        #expect(SignInRules.median([-21, -20]) == -20)
+        #expect(SignInRules.median([-3, 2]) == 0)
+        #expect(SignInRules.median([-1, -1]) == -1)
+        #expect(SignInRules.median([9, 1, 4, 6]) == 5)
     }
 
     @Test("resync a device that drifted after enrollment; codes used before cannot resync", arguments: StoreKind.inThisRun)
