@@ -57,3 +57,58 @@ extension PostgresMFAStore {
         }
     }
 }
+
+// MARK: Appending to the chain
+
+extension PostgresMFAStore {
+    /// Audit entries per insert statement: 10 parameters each, under PostgreSQL's 65 535.
+    static let entriesPerStatement = 2_000
+
+    func append(_ c: PostgresConnection, _ draft: AuditDraft, chain: AuditChain? = nil) async throws {
+        try await Self.append(c, [draft], chain: chain ?? self.chain, logger: logger)
+    }
+
+    /// Appends `drafts` to the chain and moves the signed checkpoint, inside the caller's transaction:
+    /// the head read under the checkpoint row's lock, then the entries and the checkpoint in one
+    /// statement — two round trips for any batch of up to 2 000 entries (multi-row inserts stay under
+    /// PostgreSQL's 65 535 bind parameters; longer batches insert the earlier chunks first).
+    ///
+    /// Before the first append there is no checkpoint row to lock. Then the advisory lock serializes
+    /// the appenders, and the row is looked for again under it: whoever created it held the advisory
+    /// lock until its commit, so a row committed meanwhile is seen (and locked) now, and without one
+    /// the head comes from the entries. `audit.seq` is the primary key besides: no interleaving can
+    /// fork the chain.
+    ///
+    /// With `expected`, the head this process committed last, the entries are first offered after it
+    /// in one round trip (``AuditAppendAfter``); only if another transaction moved the head since does
+    /// the append take the locked way. Returns the new head (committed when the caller's transaction is).
+    @discardableResult
+    static func append(_ c: PostgresConnection, _ drafts: [AuditDraft], chain: AuditChain, logger: Logger,
+                       expected: (sequence: Int64, hash: [UInt8])? = nil) async throws -> (sequence: Int64, hash: [UInt8])? {
+        guard !drafts.isEmpty else { return nil }
+        if let expected, drafts.count <= entriesPerStatement {
+            let entries = chain.entries(after: expected, drafts)
+            let last = entries[entries.count - 1]
+            let statement = AuditAppendAfter(entries: entries[...], checkpoint: chain.checkpoint(for: last), expected: expected)
+            if try await c.execute(statement, logger: logger).all().first == 1 { return (last.sequence, last.hash) }
+        }
+        var head = try await c.execute(AuditHeadLocked(), logger: logger).all().first
+        if head == nil {
+            _ = try await c.execute(AuditLock(), logger: logger).all()
+            head = try await c.execute(AuditHeadLocked(), logger: logger).all().first
+            if head == nil { head = try await c.execute(AuditHead(), logger: logger).all().first }
+        }
+        let entries = chain.entries(after: head, drafts)
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(entries.count, start + entriesPerStatement)]
+            start += chunk.count
+            if start < entries.count {
+                _ = try await c.execute(AuditInsert(entries: chunk), logger: logger).all()
+            } else {
+                _ = try await c.execute(AuditAppend(entries: chunk, checkpoint: chain.checkpoint(for: chunk[chunk.endIndex - 1])), logger: logger).all()
+            }
+        }
+        return (entries[entries.count - 1].sequence, entries[entries.count - 1].hash)
+    }
+}

@@ -21,7 +21,7 @@ extension PostgresMFAStore {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresMFAStore.record(row) }
+        func decodeRow(_ row: PostgresRow) throws -> DeviceRecord { try PostgresDeviceRow.record(row) }
     }
 
     /// Accepts of distinct devices: each a compare-and-set on the replay watermark. Returns the
@@ -51,7 +51,7 @@ extension PostgresMFAStore {
             bindings.append(accepts.map(\.step))
             bindings.append(accepts.map(\.counter))
             bindings.append(accepts.map(\.driftSteps))
-            bindings.append(accepts.map { PostgresMFAStore.history($0.driftHistory) })
+            bindings.append(accepts.map { StoreSupport.driftHistoryText($0.driftHistory) })
             bindings.append(accepts.map(\.now))
         }
 

@@ -8,7 +8,7 @@ extension SQLiteMFAStore {
             try db.rows(
                 sql: "SELECT * FROM devices WHERE state = '\(state.rawValue)' AND created_at < ? ORDER BY created_at, serial",
                 arguments: [createdBefore]
-            ).map(Self.record)
+            ).map(SQLiteDeviceRow.record)
         }
     }
 }
