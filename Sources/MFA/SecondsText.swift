@@ -25,7 +25,7 @@ public enum SecondsText {
 
     /// A Unix time as ISO 8601 in UTC (`2026-12-03T18:30:00Z`).
     /// One format style for every call (a value, safe to share): an access log line or a page of 1000
-    /// audit entries no longer builds a formatter per time.
+    /// audit entries does not build a formatter per time.
     public static func iso(_ seconds: Int64) -> String {
         Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(isoStyle)
     }

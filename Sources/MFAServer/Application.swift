@@ -24,15 +24,39 @@ private let lockoutLogger = Logger(label: "mfa-bridge.lockout")
 /// The `Server` header of every response.
 let serverName = "mfa-bridge"
 
-/// The application: the router on `host:port`, over TLS when `tls` is given.
-/// `keys`' lifetime bounds how long a key revoked elsewhere keeps working in this process. `tls`,
-/// `keys` and `accessLog` are the caller's, so a reload can swap the certificate, flush the cache and
-/// reopen the log while the server runs.
-/// `eventLoops`: threads serving connections (nil: NIO's shared group, one per core).
-public func buildApplication(service: MFAService, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int, tls: ServerTLS? = nil,
-                             keys: APIKeyCache = APIKeyCache(), eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(),
-                             accessLog: AccessLog? = nil, fastPath fastPathEnabled: Bool = true,
+/// Where and how the server listens: its address, TLS, threads, connection limits and the verify
+/// fast path. The shared, reloadable parts (the certificate inside ``ServerTLS``, the key cache, the
+/// access log) stay objects of the caller's, so a reload changes them while the server runs.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// TLS with this certificate and key (replaceable while running); nil: plain HTTP.
+    public var tls: ServerTLS?
+    /// Threads serving connections (nil: NIO's shared group, one per core).
+    public var eventLoops: Int?
+    public var limits: ConnectionLimits
+    /// Verifies answered before the router (`serve --no-fast-path` turns it off). Off while an
+    /// access log is written: every request then goes through the router, which logs it.
+    public var fastPath: Bool
+
+    public init(host: String, port: Int, tls: ServerTLS? = nil, eventLoops: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), fastPath: Bool = true) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.eventLoops = eventLoops
+        self.limits = limits
+        self.fastPath = fastPath
+    }
+}
+
+/// The application: the router on the configured address, over TLS when it has a certificate.
+/// `keys`' lifetime bounds how long a key revoked elsewhere keeps working in this process; `keys`
+/// and `accessLog` are the caller's (a reload flushes the cache and reopens the log).
+public func buildApplication(service: MFAService, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics(),
+                             keys: APIKeyCache = APIKeyCache(), accessLog: AccessLog? = nil,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    let (host, port, tls, eventLoops, limits, fastPathEnabled) =
+        (configuration.host, configuration.port, configuration.tls, configuration.eventLoops, configuration.limits, configuration.fastPath)
     let metricsService = instrumented(service, metrics: metrics)
     // With an access log every request goes through the router, which writes it.
     let fastPath = VerifyFastPath.Shared(endpoint: VerifyEndpoint(service: metricsService, metrics: metrics), keys: keys,

@@ -36,21 +36,34 @@ public final class PostgresMFAStore: MFAStore {
     /// initializer says otherwise.
     public let startupTimeoutSeconds: Int
 
-    /// Connects to `url` (`postgres://user:password@host:port/database`), optionally in its own
-    /// `schema` (created by ``migrate()``). Call ``migrate()`` first.
-    /// A `schema` query parameter in the URL (`…/db?schema=tenant1`) does the same as `schema`.
-    /// `maximumConnections` bounds this process's pool (PostgreSQL's own limit is shared by all processes).
-    /// `startupTimeoutSeconds` bounds ``migrate()``, and `stallTimeoutSeconds` how long a session may
-    /// sit idle inside a transaction or wait for a lock before the server ends it. Both count time
-    /// this process spends waiting for a thread of Swift's cooperative pool, so a process whose pool
-    /// is busy (the whole test suite at once on two cores) needs more than the defaults.
-    public init(
-        url: String, chain: AuditChain, schema: String? = nil, maximumConnections: Int = 10, startupTimeoutSeconds: Int = 8,
-        stallTimeoutSeconds: Int = 10
-    ) throws(MFAError) {
+    /// How the store uses its server; the defaults are the service's.
+    public struct Configuration: Sendable {
+        /// The store's own schema (created by ``migrate()``); a `schema` query parameter in the URL
+        /// (`…/db?schema=tenant1`) does the same. Nil: the connection's default.
+        public var schema: String?
+        /// Bounds this process's pool (PostgreSQL's own limit is shared by all processes).
+        public var maximumConnections = 10
+        /// Bounds ``migrate()``, the first contact at start-up.
+        public var startupTimeoutSeconds = 8
+        /// How long a session may sit idle inside a transaction or wait for a lock before the server
+        /// ends it. Both timeouts count time this process spends waiting for a thread of Swift's
+        /// cooperative pool, so a process whose pool is busy (the whole test suite at once on two
+        /// cores) needs more than the defaults.
+        public var stallTimeoutSeconds = 10
+        public init(schema: String? = nil, maximumConnections: Int = 10, startupTimeoutSeconds: Int = 8, stallTimeoutSeconds: Int = 10) {
+            self.schema = schema
+            self.maximumConnections = maximumConnections
+            self.startupTimeoutSeconds = startupTimeoutSeconds
+            self.stallTimeoutSeconds = stallTimeoutSeconds
+        }
+    }
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`). Call ``migrate()`` first.
+    public init(url: String, chain: AuditChain, configuration store: Configuration = Configuration()) throws(MFAError) {
+        let (maximumConnections, startupTimeoutSeconds, stallTimeoutSeconds) = (store.maximumConnections, store.startupTimeoutSeconds, store.stallTimeoutSeconds)
         self.startupTimeoutSeconds = max(1, startupTimeoutSeconds)
         let parsed = try PostgresURL(url)
-        let schema = schema ?? parsed.schema
+        let schema = store.schema ?? parsed.schema
         var configuration = try parsed.clientConfiguration()
         self.url = parsed
         configuration.options.maximumConnections = max(1, maximumConnections)

@@ -21,14 +21,24 @@ public final class SQLiteMFAStore: MFAStore {
     /// other code, which leaves its defaults (correct, only slower).
     static let processSetUp: Bool = mfa_sqlite_process_setup() == 1
 
+    /// How the store opens its database; the defaults are the service's.
+    public struct Configuration: Sendable {
+        /// How long a write waits for another process's lock on the file before it fails.
+        public var busyTimeoutSeconds: Double = 10
+        /// SQLite's page cache per connection.
+        public var cacheKiB: Int = 65_536
+        public init() {}
+    }
+
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
-    public init(path: String, chain: AuditChain) throws(MFAError) {
+    public init(path: String, chain: AuditChain, configuration store: Configuration = Configuration()) throws(MFAError) {
         _ = Self.processSetUp
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(store.busyTimeoutSeconds)
+        let cacheKiB = max(1, store.cacheKiB)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent

@@ -85,8 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await bootstrap(service)
             let shown = host.contains(":") ? "[\(host)]" : host
             let scheme = tls == nil ? "http" : "https"
-            let app = try buildApplication(service: service, host: host, port: port, tls: tls, keys: keys, eventLoops: eventLoops, limits: limits,
-                                       accessLog: log, fastPath: fastPath) { actual in
+            let configuration = ServerConfiguration(host: host, port: port, tls: tls, eventLoops: eventLoops, limits: limits, fastPath: fastPath)
+            let app = try buildApplication(service: service, configuration: configuration, keys: keys, accessLog: log) { actual in
                 say("listening on \(scheme)://\(shown):\(actual)")
                 SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(shown):\(actual)")
             }

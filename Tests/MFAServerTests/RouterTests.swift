@@ -16,7 +16,7 @@ struct RouterTests {
     static func application() async throws -> (app: some ApplicationProtocol, token: String, cleanup: @Sendable () -> Void) {
         let (service, cleanup) = try await service()
         let (_, token) = try await service.createAPIKey(name: "admin", scopes: [.admin], actor: "t")
-        let app = try buildApplication(service: service, host: "127.0.0.1", port: 0)
+        let app = try buildApplication(service: service, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
         return (app, token, cleanup)
     }
 

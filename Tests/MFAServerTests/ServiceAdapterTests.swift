@@ -57,7 +57,7 @@ struct ServiceAdapterTests {
         #expect(localDevices.map(\.serial).sorted() == ["HW-1", created.serial].sorted())
         #expect(localDevices.allSatisfy { $0.expiresAt != nil }, "pending devices show their expiry")
         let localKeys = try await local.apiKeys()
-        let app = try buildApplication(service: service, host: "127.0.0.1", port: 0)
+        let app = try buildApplication(service: service, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/users/bea/devices", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                 let remote = try JSONDecoder().decode(DeviceList.self, from: Data(buffer: response.body))

@@ -66,7 +66,7 @@ import Testing
     func roundTrip(_ url: String) async throws {
         let chain = AuditChain(vault: try SecretVault(key: LibCrypto.randomBytes(32)))
         let schema = "tls_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let store = try PostgresMFAStore(url: url, chain: chain, schema: schema, maximumConnections: 2, startupTimeoutSeconds: 60)
+        let store = try PostgresMFAStore(url: url, chain: chain, configuration: .init(schema: schema, maximumConnections: 2, startupTimeoutSeconds: 60))
         defer { store.shutdown() }
         try await store.migrate()
         try await store.appendAudit(AuditDraft(time: 1_700_000_000, actor: "tls-test", action: "test", result: "ok", detail: "over TLS"))
@@ -77,7 +77,7 @@ import Testing
     /// Migrates and returns the error; a failure must come at once, not as the start-up timeout.
     func refusal(_ url: String) async throws -> MFAError {
         let chain = AuditChain(vault: try SecretVault(key: LibCrypto.randomBytes(32)))
-        let store = try PostgresMFAStore(url: url, chain: chain, maximumConnections: 1, startupTimeoutSeconds: 60)
+        let store = try PostgresMFAStore(url: url, chain: chain, configuration: .init(maximumConnections: 1, startupTimeoutSeconds: 60))
         defer { store.shutdown() }
         let started = ContinuousClock.now
         do {

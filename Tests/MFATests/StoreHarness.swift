@@ -78,8 +78,9 @@ struct Harness: Sendable {
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let open = { @Sendable (chain: AuditChain) async throws -> PostgresMFAStore in
                 let store = try PostgresMFAStore(
-                    url: url, chain: chain, schema: schema, maximumConnections: 4,
-                    startupTimeoutSeconds: Self.postgresPatienceSeconds, stallTimeoutSeconds: Self.postgresPatienceSeconds)
+                    url: url, chain: chain,
+                    configuration: .init(schema: schema, maximumConnections: 4, startupTimeoutSeconds: Self.postgresPatienceSeconds,
+                                         stallTimeoutSeconds: Self.postgresPatienceSeconds))
                 try await store.migrate()
                 return store
             }
